@@ -7,7 +7,11 @@
  *   node --import tsx bench/eval-run/run.ts                                   full size: 500 q, N=8, concurrency 32
  *   EVAL_BENCH_QUESTIONS=64 node --import tsx bench/eval-run/run.ts           reduced size while developing
  *
- * Other knobs: EVAL_BENCH_LATENCY_MS (default 1000), EVAL_BENCH_CONCURRENCY (32), EVAL_BENCH_CANDIDATES (8).
+ * Other knobs: EVAL_BENCH_LATENCY_MS (default 1000), EVAL_BENCH_CONCURRENCY (32), EVAL_BENCH_CANDIDATES (8),
+ * EVAL_BENCH_DISTINCT (3): how many different codes the N candidates of a step hold. Identical codes run once
+ * per step (see `AgentMode.executeDuplicates`), so this sets how many candidate processes each step runs: 1 is
+ * a student that always repeats itself, N the worst case of all-different code. The default, 3 (six copies of
+ * one code and two variants), is what a student sampled at temperature 0.4 typically gives.
  * Target (issue): efficiency ≥ 0.85 at concurrency 32.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,41 +23,35 @@ import { runEvaluation } from '../../src/eval/evalRun';
 import { prepareEvalRun } from '../../src/eval/evalSetup';
 import { formatMetricsTable } from '../../src/eval/metrics';
 import { parseTrajectory } from '../../src/trajectory/schema';
-import { observedPrintOutput, renderAgentTurn, type ReplyScript, startFakeModelServer } from '../../test/support/fakeModelServer';
+import { Worker } from 'node:worker_threads';
+import { answerOf, questionText, stepsOf } from './benchStudent';
 
 const questions = Number(process.env.EVAL_BENCH_QUESTIONS ?? 500);
 const latencyMs = Number(process.env.EVAL_BENCH_LATENCY_MS ?? 1000);
 const concurrency = Number(process.env.EVAL_BENCH_CONCURRENCY ?? 32);
 const candidates = Number(process.env.EVAL_BENCH_CANDIDATES ?? 8);
-
-/** Question i needs 1 + (i mod 5) steps: it adds one term per step and answers on the last. */
-function stepsOf(i: number): number {
-  return 1 + (i % 5);
-}
-
-function questionText(i: number): string {
-  return `Benchmark question ${i}: add the numbers 1 to ${stepsOf(i)} times ${i}, one per step.`;
-}
-
-/** Step s prints the running sum; the last step calls final_answer with it. */
-function benchStudent(): ReplyScript {
-  return (req) => {
-    const m = /Benchmark question (\d+):/.exec(req.task);
-    if (!m) return undefined;
-    const i = Number(m[1]);
-    const steps = stepsOf(i);
-    const total = (i * steps * (steps + 1)) / 2;
-    if (req.isFinalAnswerCall) return String(total);
-    const sofar = req.step === 0 ? 0 : Number(observedPrintOutput(req.lastUser)?.trim() ?? 0);
-    const next = sofar + i * (req.step + 1);
-    const code = req.step + 1 >= steps ? `final_answer(${total})` : `running = ${sofar} + ${i * (req.step + 1)}\nprint(running)`;
-    return renderAgentTurn({ thought: `Adding term ${req.step + 1}, which gives ${next}.`, code });
-  };
-}
+const distinct = Math.max(1, Math.min(candidates, Number(process.env.EVAL_BENCH_DISTINCT ?? 3)));
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'eval-bench-'));
-  const server = await startFakeModelServer({ script: benchStudent(), models: ['student'], latencyMs });
+  // The model server runs in its own thread, as a real one runs in its own process.
+  // (tsx's loader does not reach worker threads by itself, so the thread registers it first)
+  const workerFile = path.join(__dirname, 'modelServer.worker.ts');
+  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(workerFile)});`, { eval: true, workerData: { latencyMs, candidates, distinct } });
+  const server = await new Promise<{ baseUrl: string; close(): Promise<number> }>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { type: string; baseUrl: string }) =>
+      resolve({
+        baseUrl: m.baseUrl,
+        close: () =>
+          new Promise<number>((done) => {
+            worker.once('message', (c: { maxInFlight: number }) => void worker.terminate().then(() => done(c.maxInFlight)));
+            worker.postMessage('close');
+          }),
+      }),
+    );
+  });
+  let maxInFlight = 0;
   try {
     const file = path.join(dir, 'bench.jsonl');
     const lines: string[] = [];
@@ -63,7 +61,7 @@ async function main(): Promise<void> {
       const steps = stepsOf(i);
       modelCalls += steps;
       longest = Math.max(longest, steps);
-      lines.push(JSON.stringify({ id: `q${i}`, question: questionText(i), answer: String((i * steps * (steps + 1)) / 2), domain: 'math' }));
+      lines.push(JSON.stringify({ id: `q${i}`, question: questionText(i), answer: String(answerOf(i)), domain: 'math' }));
     }
     writeFileSync(file, `${lines.join('\n')}\n`);
     const config = evalRunConfigSchema.parse({
@@ -112,7 +110,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`eval-run benchmark: ${questions} questions, ${modelCalls} steps (1–5 per question), SAG ×${candidates}, concurrency ${concurrency}, model latency ${latencyMs} ms`);
+    console.log(`eval-run benchmark: ${questions} questions, ${modelCalls} steps (1–5 per question), SAG ×${candidates} with ${distinct} distinct codes per step, concurrency ${concurrency}, model latency ${latencyMs} ms`);
     console.log('');
     for (const line of lines2) console.log(line);
     console.log('');
@@ -120,13 +118,14 @@ async function main(): Promise<void> {
     console.log(`wall time                ${(wallMs / 1000).toFixed(1)} s`);
     console.log(`ideal (model time only)  ${(idealMs / 1000).toFixed(1)} s`);
     console.log(`efficiency               ${(idealMs / wallMs).toFixed(3)}   (target ≥ 0.85)`);
-    console.log(`sandbox time per step    ${(timing.execMs / Math.max(1, timing.steps)).toFixed(1)} ms   (${candidates} isolated candidates executed per step; ${timing.steps} steps)`);
+    console.log(`sandbox time per step    ${(timing.execMs / Math.max(1, timing.steps)).toFixed(1)} ms   (${distinct} isolated candidate processes per step for ${candidates} candidates; ${timing.steps} steps)`);
     console.log(`model time per step      ${(modelMs / Math.max(1, steps)).toFixed(1)} ms   (latency ${latencyMs} ms)`);
     console.log(`other time per question  ${((questionMs - modelMs - execMs) / questions).toFixed(1)} ms   (waiting for a worker ${(timing.acquireMs / Math.max(1, timing.episodes)).toFixed(1)} ms, stopping it ${(timing.closeMs / Math.max(1, timing.episodes)).toFixed(1)} ms off the question's path; scoring and writing the rest)`);
-    console.log(`most requests in flight  ${server.maxInFlight}`);
+    maxInFlight = await server.close();
+    console.log(`most requests in flight  ${maxInFlight}`);
     console.log(`questions failed         ${failures}`);
   } finally {
-    await server.close();
+    await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
 }

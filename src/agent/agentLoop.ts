@@ -33,7 +33,18 @@ export interface ChatCompleter {
  */
 export type AgentMode =
   | { kind: 'greedy' }
-  | { kind: 'sag'; candidates: number; isolation: CandidateIsolation };
+  | {
+      kind: 'sag';
+      candidates: number;
+      isolation: CandidateIsolation;
+      /**
+       * With `isolated` candidates, code identical to an earlier candidate's is run once and its outcome
+       * shared (recorded as `sameCodeAs`): both would run the same code from the same state, and at the
+       * method's temperature 0.4 most steps repeat one code several times. Only code reading a clock or
+       * an unseeded random source could print differently; set this to run every copy anyway.
+       */
+      executeDuplicates?: boolean;
+    };
 
 /** The default SAG mode of the method: 8 isolated candidates. */
 export const defaultSagMode: AgentMode = { kind: 'sag', candidates: 8, isolation: 'isolated' };
@@ -207,21 +218,23 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
       onEvent({ type: 'code', step: index, code: extracted[0].code });
       outcome = adjustForMissingBlock(extracted[0], await episode.exec(extracted[0].code, signal));
     } else {
-      const executions = await episode.runCandidates(
+      const runs = distinctRuns(
         extracted.map((e) => e.code),
-        mode.isolation,
-        signal,
+        mode.isolation === 'isolated' && mode.executeDuplicates !== true,
       );
-      const outcomes = executions.map((x, i) => adjustForMissingBlock(extracted[i], x.outcome));
+      const executions = await episode.runCandidates(runs.codes, mode.isolation, signal);
+      const outcomes = extracted.map((e, i) => adjustForMissingBlock(e, executions[runs.runOf[i]].outcome));
       const candidates: SagCandidate[] = outcomes.map((o, i) => {
         const candidate: SagCandidate = { text: texts[i], code: extracted[i].code, valid: !o.error, voteKey: o.printOutput, printOutput: o.printOutput, lastValue: o.lastValue };
         if (o.error) candidate.error = { ...o.error };
         if (o.finalAnswer !== undefined) candidate.finalAnswer = o.finalAnswer;
+        const sameCodeAs = runs.sameCodeAs[i];
+        if (sameCodeAs !== undefined) candidate.sameCodeAs = sameCodeAs;
         return candidate;
       });
       const vote = voteOnCandidates(candidates);
       chosen = vote.winner;
-      await episode.adoptCandidate(chosen);
+      await episode.adoptCandidate(runs.runOf[chosen]);
       outcome = outcomes[chosen];
       if (mode.isolation === 'shared' && !vote.noValidCandidate) {
         // The reference runs the winner once more in the shared state, after every candidate's side effects;
@@ -295,4 +308,28 @@ export async function* agentEpisodeEvents(options: AgentEpisodeOptions): AsyncGe
 /** The text of an error outcome, for one-line displays (CLI, logs). */
 export function describeStepError(error: ExecError): string {
   return error.type === 'CodeBlockMissing' ? error.message : formatErrorText(error);
+}
+
+/**
+ * Which candidate codes to execute: with `share`, each distinct code once (in order of first appearance);
+ * `runOf[i]` is the execution candidate i reads, `sameCodeAs[i]` the earlier candidate whose code it repeats.
+ */
+export function distinctRuns(codes: readonly string[], share: boolean): { codes: string[]; runOf: number[]; sameCodeAs: (number | undefined)[] } {
+  const firstWith = new Map<string, number>();
+  const out: string[] = [];
+  const runOf: number[] = [];
+  const sameCodeAs: (number | undefined)[] = [];
+  codes.forEach((code, i) => {
+    const earlier = share ? firstWith.get(code) : undefined;
+    if (earlier !== undefined) {
+      runOf.push(runOf[earlier]);
+      sameCodeAs.push(earlier);
+      return;
+    }
+    firstWith.set(code, i);
+    runOf.push(out.length);
+    sameCodeAs.push(undefined);
+    out.push(code);
+  });
+  return { codes: out, runOf, sameCodeAs };
 }

@@ -23,6 +23,8 @@ export const evalModeSchema = z.discriminatedUnion('kind', [
     candidates: z.int().min(1).max(64).default(sagDefaults.candidates),
     /** `isolated` runs each candidate in its own copy of the state; `shared` reproduces the reference. */
     isolation: z.enum(['isolated', 'shared']).default('isolated'),
+    /** Run every copy of a repeated candidate code (isolated mode runs each distinct code once by default). */
+    executeDuplicates: z.boolean().optional(),
   }),
 ]);
 export type EvalMode = z.infer<typeof evalModeSchema>;

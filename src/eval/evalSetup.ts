@@ -73,7 +73,9 @@ export async function readAdapterManifest(adapter: string): Promise<Record<strin
 
 /** The agent loop's mode for a run's mode setting. */
 export function agentModeOf(config: Pick<EvalRunConfig, 'mode'>): AgentMode {
-  return config.mode.kind === 'sag' ? { kind: 'sag', candidates: config.mode.candidates, isolation: config.mode.isolation } : { kind: 'greedy' };
+  if (config.mode.kind !== 'sag') return { kind: 'greedy' };
+  const { candidates, isolation, executeDuplicates } = config.mode;
+  return { kind: 'sag', candidates, isolation, ...(executeDuplicates === true ? { executeDuplicates } : {}) };
 }
 
 /**

@@ -80,6 +80,8 @@ const candidateViewSchema = z.object({
   finalAnswer: z.string().optional(),
   /** Index of the candidate's vote group in `voteGroups`, or -1 when it is in none. */
   group: z.number().int(),
+  /** The earlier candidate with the same code; it was executed once for both. */
+  sameCodeAs: z.number().int().nonnegative().optional(),
 });
 
 export const stepViewSchema = z.object({

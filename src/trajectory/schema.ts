@@ -168,6 +168,8 @@ export const sagCandidateSchema = z.strictObject({
   printOutput: z.string(),
   lastValue: z.string().optional(),
   finalAnswer: z.string().optional(),
+  /** The code is identical to this earlier candidate's, so it was executed once for both (isolated SAG). */
+  sameCodeAs: nonNegativeInt.optional(),
 });
 export type SagCandidate = z.infer<typeof sagCandidateSchema>;
 

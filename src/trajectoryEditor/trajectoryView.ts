@@ -59,6 +59,7 @@ export function stepView(step: Step, index: number, previous?: Observation): Ste
       printOutput: capText(c.printOutput, passageDisplayChars),
       ...(c.finalAnswer !== undefined ? { finalAnswer: c.finalAnswer } : {}),
       group: groups.findIndex((g) => g.members.includes(i)),
+      ...(c.sameCodeAs !== undefined ? { sameCodeAs: c.sameCodeAs } : {}),
     }));
     view.voteGroups = groups.map((g) => ({ voteKey: capText(g.voteKey, passageDisplayChars), members: [...g.members] }));
     if (step.winner !== undefined) view.winner = step.winner;

@@ -109,7 +109,9 @@ test('steps through with the keyboard: j/k move between steps, Shift+J to the ne
   // the student's SAG step shows its candidates, vote groups and winner
   await view.locator('details.sag summary').first().click();
   await view.locator('table.candidates tr.winner').waitFor();
-  assert.equal(await view.locator('table.candidates tbody tr').count(), 4);
+  assert.equal(await view.locator('table.candidates tbody tr').count(), 5);
+  // the last candidate repeats the first one's code: the table says it was executed once for both
+  assert.equal((await view.locator('table.candidates tbody tr').nth(4).locator('.same-code').textContent())?.trim(), 'same code as #0');
   await studio.screenshot('sag-candidates');
 });
 

@@ -94,7 +94,12 @@ function candidatesBlock(step: StepView): HTMLElement | null {
       el('td', {}, c.valid ? 'valid' : 'invalid'),
       el('td', {}, c.group >= 0 ? voteLabel(c.group, groups[c.group]?.members.length ?? 0) : '—'),
       el('td', {}, el('pre', { class: 'candidate-output' }, c.error ?? c.printOutput.text)),
-      el('td', {}, el('pre', { class: 'candidate-code' }, c.code.text)),
+      el(
+        'td',
+        {},
+        c.sameCodeAs !== undefined ? el('div', { class: 'same-code', title: `The same code as candidate ${c.sameCodeAs}: executed once, outcome shared` }, `same code as #${c.sameCodeAs}`) : null,
+        el('pre', { class: 'candidate-code' }, c.code.text),
+      ),
     ),
   );
   const table = el(

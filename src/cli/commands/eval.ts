@@ -70,7 +70,12 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
     mode:
       args.values.greedy === true
         ? { kind: 'greedy' }
-        : { kind: 'sag', candidates: optionalInt(args, 'sag') ?? sagDefaults.candidates, isolation: args.values['shared-state'] === true ? 'shared' : 'isolated' },
+        : {
+            kind: 'sag',
+            candidates: optionalInt(args, 'sag') ?? sagDefaults.candidates,
+            isolation: args.values['shared-state'] === true ? 'shared' : 'isolated',
+            ...(args.values['execute-duplicates'] === true ? { executeDuplicates: true } : {}),
+          },
     temperature: optionalNumber(args, 'temperature'),
     topP: optionalNumber(args, 'top-p'),
     seed: optionalInt(args, 'seed'),
@@ -111,6 +116,8 @@ export const evalCommand: CliCommand = {
     `  --sag N                   self-consistent action generation with N candidates per step (default ${sagDefaults.candidates})`,
     '  --greedy                  one action per step, greedy decoding',
     '  --shared-state            SAG candidates run one after another in one state (the reference\'s behaviour)',
+    '  --execute-duplicates      run every copy of a repeated candidate code (by default identical codes',
+    '                            run once per step and share the outcome)',
     `  --temperature T --top-p P --seed N --max-tokens N   sampling (SAG default ${sagDefaults.temperature} / ${sagDefaults.topP} / ${sagDefaults.seed} / ${sagDefaults.maxTokens})`,
     '  --max-steps N             action steps before the fallback answer (default 5)',
     '  --index DIR               LanceDB index for web_search   (or --retrieval-url URL of a /retrieve server)',
@@ -135,6 +142,7 @@ export const evalCommand: CliCommand = {
     sag: { type: 'string' },
     greedy: { type: 'boolean' },
     'shared-state': { type: 'boolean' },
+    'execute-duplicates': { type: 'boolean' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },

@@ -255,6 +255,43 @@ void describe('agent loop, end to end through the model server and the sandbox',
     });
   }
 
+  for (const executeDuplicates of [false, true]) {
+    void it(`SAG (isolated${executeDuplicates ? ', every copy executed' : ''}): repeated candidate codes ${executeDuplicates ? 'each run' : 'run once and share the outcome'}`, async () => {
+      const question = 'How often does each distinct code run?';
+      // Every run appends its letter to a file in the shared work folder, so the file counts executions.
+      const codeA = "open('runs.txt', 'a').write('A')\nprint('same answer')";
+      const codeB = "open('runs.txt', 'a').write('B')\nprint('other answer')";
+      const byChoice = [codeA, codeA, codeA, codeA, codeB, codeB, codeA, codeA];
+      const student = await startFakeModelServer({
+        script: (req) =>
+          req.step === 0
+            ? renderAgentTurn({ thought: `Candidate ${req.choiceIndex}.`, code: byChoice[req.choiceIndex] })
+            : renderAgentTurn({ thought: 'Report the runs.', code: "final_answer(''.join(sorted(open('runs.txt').read())))" }),
+      });
+      try {
+        const { trajectory } = await runEpisode(student, question, { prompt: studentPrompt, originKind: 'student', mode: { kind: 'sag', candidates: 8, isolation: 'isolated', executeDuplicates } });
+        const step = trajectory.steps[0];
+        const expectedRuns = executeDuplicates ? byChoice : [...new Set(byChoice)];
+        assert.equal(trajectory.finalAnswer, expectedRuns.map((c) => (c === codeA ? 'A' : 'B')).sort().join(''));
+        const firstIndexOf = (code: string): number => byChoice.indexOf(code);
+        assert.deepEqual(
+          step.candidates?.map((c) => c.sameCodeAs),
+          byChoice.map((code, i) => (executeDuplicates || firstIndexOf(code) === i ? undefined : firstIndexOf(code))),
+        );
+        // sharing an execution changes nothing in the vote: every copy counts
+        assert.deepEqual(step.voteGroups, [
+          { voteKey: 'same answer\n', members: byChoice.flatMap((c, i) => (c === codeA ? [i] : [])) },
+          { voteKey: 'other answer\n', members: byChoice.flatMap((c, i) => (c === codeB ? [i] : [])) },
+        ]);
+        assert.equal(step.winner, 0);
+        assert.ok(step.candidates?.every((c) => c.valid && c.printOutput === (c.code === codeA ? 'same answer\n' : 'other answer\n')));
+        trajectorySchema.parse(trajectory);
+      } finally {
+        await student.close();
+      }
+    });
+  }
+
   void it('SAG with no valid candidate takes candidate 0 and shows its error', async () => {
     const question = 'What is 2 * 3?';
     const student = await startFakeModelServer({ script: malformedStudent(arithmeticAgent(), { invalid: (req) => (req.step === 0 ? (req.choiceIndex === 0 ? 'runtime-error' : 'syntax-error') : undefined) }) });
