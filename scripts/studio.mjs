@@ -34,7 +34,8 @@ if (!args.includes('--no-package') || !fs.existsSync(vsix)) step('building and p
 const exampleIndex = path.join(repoRoot, 'examples/.trajectory-studio/indexes/example-corpus');
 const exampleIndexBuilt = () => {
   try {
-    return JSON.parse(fs.readFileSync(path.join(exampleIndex, 'studio-index.json'), 'utf8')).state === 'built';
+    // the manifest records builtAt once the index is searchable
+    return typeof JSON.parse(fs.readFileSync(path.join(exampleIndex, 'studio-index.json'), 'utf8')).builtAt === 'string';
   } catch {
     return false;
   }

@@ -1,9 +1,10 @@
 /**
  * Retrieval benchmark: a synthetic Wikipedia-like corpus (wiki-18 JSONL with realistic Zipf word
  * frequencies) plus a FAISS IndexFlatIP file of 768-d vectors, imported through the product's own build
- * path (`buildIndex`), then queried through `LanceRetrievalBackend`.
+ * path (a worker process running `buildIndex`, as VS Code and the CLI run it), then queried through
+ * `LanceRetrievalBackend` opened as the long-running users open it (full-text indexes prewarmed when small).
  *
- *   node --import tsx bench/retrieval/run.ts                 # 1,000,000 passages (about 15 min on 2 cores)
+ *   node --import tsx bench/retrieval/run.ts                 # 1,000,000 passages (about 8 min on 2 cores)
  *   node --import tsx bench/retrieval/run.ts --rows 50000    # a quick development run
  *   RETRIEVAL_BENCH_ROWS=100000 node --import tsx bench/retrieval/run.ts
  *
@@ -11,14 +12,15 @@
  * afterwards; a temp folder otherwise, removed at the end).
  *
  * Prints: ingest rows/s, compaction, FTS and IVF_PQ build times, FTS / vector / hybrid top-3 p50 and p95,
- * recall@3 of the ANN index against exact search, disk size and peak RSS, against the issue's targets.
+ * recall@3 of the ANN index against exact search, disk size, and the peak RSS of the build process and of
+ * the querying process, against the issue's targets.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildIndex } from '../../src/retrieval/indexBuilder';
-import { LanceRetrievalBackend, describeIndex } from '../../src/retrieval/lanceIndex';
+import { buildIndexInWorker } from '../../src/retrieval/indexBuildProcess';
+import { LanceRetrievalBackend, describeIndex, shouldPrewarm } from '../../src/retrieval/lanceIndex';
 import { type TextEmbedder, normalizeInPlace } from '../../src/retrieval/embeddings';
 import { faissFlatIpHeader } from '../../src/retrieval/faissFlatIndex';
 
@@ -169,21 +171,24 @@ async function main(): Promise<void> {
   const rssAfterGeneration = process.resourceUsage().maxRSS * 1024;
 
   const phaseTimes: Record<string, number> = {};
-  const phasePeakRss: Record<string, number> = {};
   let phase = 'ingest';
   let phaseStart = performance.now();
   let lastRate = 0;
-  for await (const event of buildIndex({
-    corpus: corpusFile,
-    indexDir,
-    vectors: { kind: 'faiss', file: faissFile, info: { model: 'synthetic', queryPrefix: 'query: ', passagePrefix: 'passage: ' } },
-    ann: { mode: 'ivf-pq' },
-  })) {
+  let buildPeakRss = 0;
+  // The build runs as the product runs it: in a worker process started from the CLI (here from source).
+  for await (const event of buildIndexInWorker(
+    {
+      corpus: corpusFile,
+      indexDir,
+      vectors: { kind: 'faiss', file: faissFile, model: 'synthetic', prefixes: { query: 'query: ', passage: 'passage: ' } },
+      ann: { mode: 'ivf-pq' },
+    },
+    { cli: [process.execPath, '--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts')] },
+  )) {
     if (event.kind === 'progress') lastRate = event.rowsPerSecond;
+    if (event.kind === 'resources') buildPeakRss = event.peakRssBytes;
     if (event.kind === 'phase' || event.kind === 'done') {
       phaseTimes[phase] = (performance.now() - phaseStart) / 1000;
-      // maxRSS only grows: its value at the end of a phase bounds that phase's peak
-      phasePeakRss[phase] = process.resourceUsage().maxRSS * 1024;
       phase = event.kind === 'phase' ? event.phase : 'done';
       phaseStart = performance.now();
       console.log(`  ${event.message}`);
@@ -199,12 +204,17 @@ async function main(): Promise<void> {
     embedPassages: () => Promise.reject(new Error('not used')),
     embedQueries: (texts) => Promise.resolve(texts.map((t) => byText.get(t)!)),
   };
-  const backend = await LanceRetrievalBackend.open(indexDir, { queryEmbedder });
+  const openStarted = performance.now();
+  const backend = await LanceRetrievalBackend.open(indexDir, { queryEmbedder, prewarm: 'auto' });
+  const openMs = performance.now() - openStarted;
+  const prewarmed = shouldPrewarm('auto', summary.manifest.corpus.sizeBytes, os.freemem());
   const fts = await timeQueries('FTS (BM25) top-3', queries, (q) => backend.searchHits(q.text, { mode: 'fts', topK: 3 }));
   const ann = summary.manifest.ann!;
   const vector = await timeQueries(`vector top-3 IVF_PQ (nprobes ${ann.nprobes}, refine ${ann.refineFactor})`, queries, (q) => backend.searchHits(q.text, { mode: 'vector', topK: 3 }));
   const hybrid = await timeQueries('hybrid (RRF) top-3', queries, (q) => backend.searchHits(q.text, { mode: 'hybrid', topK: 3 }));
 
+  // what a process serving queries holds, before the exact scans below (a bench-only measurement)
+  const servingPeakRss = process.resourceUsage().maxRSS * 1024;
   let overlap = 0;
   const recallSet = queries.slice(0, recallQueries);
   const exactTimes: number[] = [];
@@ -232,8 +242,10 @@ async function main(): Promise<void> {
   console.log(`exact vector top-3 (flat scan) p50 ${fmt(percentile(exactTimes, 50))}`);
   console.log(`recall@3 of IVF_PQ vs exact: ${recall.toFixed(3)} over ${recallSet.length} queries — ${target(recall >= 0.95)} ≥ 0.95`);
   console.log(`index on disk: ${mb(summary.sizeBytes)} (${(summary.sizeBytes / rows).toFixed(0)} bytes/passage)`);
-  console.log(`peak RSS by the end of each phase: ${Object.entries(phasePeakRss).map(([p, r]) => `${p} ${mb(r)}`).join(', ')}, queries ${mb(peakRss)}`);
-  console.log(`peak RSS: ${mb(peakRss)} (after data generation: ${mb(rssAfterGeneration)}) — ${target(peakRss <= 1.2 * 1024 ** 3)} ≤ 1.2 GB`);
+  console.log(`opening the index: ${openMs.toFixed(0)} ms (${prewarmed ? 'full-text indexes prewarmed' : 'no prewarm'})`);
+  console.log(`peak RSS of the build process: ${mb(buildPeakRss)} — ${target(buildPeakRss <= 1.2 * 1024 ** 3)} ≤ 1.2 GB`);
+  console.log(`peak RSS of this process while querying (it generated the data first: ${mb(rssAfterGeneration)}): ${mb(servingPeakRss)} — ${target(servingPeakRss <= 1.2 * 1024 ** 3)} ≤ 1.2 GB`);
+  console.log(`peak RSS after the exact flat scans of the recall measurement (bench only): ${mb(peakRss)}`);
   const scale = 21_000_000 / rows;
   console.log(
     `extrapolated to 21M passages (linear): ingest ${((21_000_000 / ingestRate) / 60).toFixed(0)} min, FTS build ${((phaseTimes.fts * scale) / 60).toFixed(0)} min, ` +

@@ -44,8 +44,8 @@ async function main(): Promise<void> {
   const exact = new Map<string, Set<string>>();
   for (const q of queries.keys()) exact.set(q, new Set((await backend.searchHits(q, { topK: 3, exact: true })).map((h) => h.id)));
   console.log('nprobes  refine  recall@3  p50 ms');
-  for (const nprobes of [20, 50]) {
-    for (const refineFactor of [20, 50, 100, 200]) {
+  for (const nprobes of [5, 10, 20, 50]) {
+    for (const refineFactor of [5, 10, 20, 50]) {
       let overlap = 0;
       const times: number[] = [];
       for (const q of queries.keys()) {

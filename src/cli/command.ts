@@ -10,6 +10,11 @@ export interface CliIo {
   readonly cwd: string;
   /** Aborted on Ctrl-C; long commands stop their work and child processes when it fires. */
   readonly signal: AbortSignal;
+  /**
+   * How to start this CLI again as a child process (program and first arguments), when it runs as a
+   * program of its own; commands that hand heavy work to a worker process use it (`index build`).
+   */
+  readonly selfCommand?: readonly string[];
 }
 
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;

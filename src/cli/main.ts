@@ -83,6 +83,8 @@ if (require.main === module) {
     if (interrupts > 1) process.exit(130);
     controller.abort(new Error('interrupted'));
   });
+  // a parent process stopping a worker (an index build): finish the write in flight, then exit
+  process.on('SIGTERM', () => controller.abort(new Error('stopped')));
   const io: CliIo = {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
@@ -90,6 +92,7 @@ if (require.main === module) {
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,
+    selfCommand: [process.execPath, ...process.execArgv, __filename],
   };
   runCli(process.argv.slice(2), io).then(
     (code) => {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { freemem } from 'node:os';
 import { readdir, rm, stat } from 'node:fs/promises';
 import type * as LanceDb from '@lancedb/lancedb';
 import { type RetrievalBackend, type RetrievedPassage } from './types';
@@ -60,6 +61,22 @@ export interface OpenIndexOptions {
   queryEmbedder?: TextEmbedder;
   /** API key for an endpoint named in the manifest. */
   apiKey?: string;
+  /**
+   * Load the full-text indexes into memory on open, so no query pays for reading posting lists from disk
+   * (at 1M passages: 0.5 s and about 400 MB; query p50 8.5 → 3.9 ms). `auto` (the default) prewarms
+   * corpora up to `prewarmAutoMaxCorpusBytes` when memory allows; one-off searches pass `never`.
+   */
+  prewarm?: 'auto' | 'always' | 'never';
+}
+
+/** `prewarm: 'auto'` loads the full-text indexes of corpora up to this size (about 1.7M wiki-18 passages). */
+export const prewarmAutoMaxCorpusBytes = 1024 * 1024 * 1024;
+
+/** Whether `auto` prewarms: a corpus that is small enough, with free memory for 8 times its size. */
+export function shouldPrewarm(setting: OpenIndexOptions['prewarm'], corpusBytes: number, freeMemoryBytes: number): boolean {
+  if (setting === 'always') return true;
+  if (setting === 'never') return false;
+  return corpusBytes <= prewarmAutoMaxCorpusBytes && freeMemoryBytes >= 8 * corpusBytes;
 }
 
 /** A query embedder for an index, from what its manifest records; undefined when none can be made. */
@@ -110,6 +127,9 @@ export class LanceRetrievalBackend implements RetrievalBackend {
     if (options.mode && options.mode !== 'fts') {
       if (!manifest.embedding) throw new Error(`${dir}: ${options.mode} search needs vectors, and this index has none (rebuild with an embedding model, or search with mode fts)`);
       if (!embedder) throw new Error(`${dir}: ${options.mode} search needs a query embedder for ${manifest.embedding.model}; give an embeddings endpoint`);
+    }
+    if (manifest.fts.built && shouldPrewarm(options.prewarm, manifest.corpus.sizeBytes, freemem())) {
+      for (const index of await table.listIndices()) if (index.indexType === 'FTS') await table.prewarmIndex(index.name);
     }
     return new LanceRetrievalBackend(dir, manifest, table, lancedb, embedder, options.mode);
   }

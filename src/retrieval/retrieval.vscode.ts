@@ -6,9 +6,9 @@ import { runWithProgress } from '../platform/progress';
 import { readSetting } from '../platform/settings';
 import { type StudioServices } from '../platform/services';
 import { type IndexSummary, LanceRetrievalBackend, deleteIndex, listIndexes } from './lanceIndex';
-import { type BuildEvent, type VectorSource, buildIndex } from './indexBuilder';
-import { OpenAiEmbeddingsClient, e5Prefixes } from './embeddings';
-import { OnnxFolderEmbedder } from './onnxEmbedder';
+import { type BuildEvent } from './indexBuilder';
+import { type BuildProcessEvent, type VectorSpec, buildIndexInWorker } from './indexBuildProcess';
+import { e5Prefixes } from './embeddings';
 import { formatBytes } from './sizeText';
 
 /** The folder holding the indexes: the setting, relative to the first workspace folder, else extension storage. */
@@ -94,7 +94,7 @@ async function pickCorpus(): Promise<vscode.Uri | undefined> {
   return chosen?.[0];
 }
 
-async function pickVectors(): Promise<VectorSource | undefined | 'cancelled'> {
+async function pickVectors(): Promise<VectorSpec | undefined | 'cancelled'> {
   const choice = await vscode.window.showQuickPick(
     [
       { label: 'Full-text (BM25) only', detail: 'Needs no model; builds in about a minute per million passages.', vectors: 'none' as const },
@@ -110,14 +110,11 @@ async function pickVectors(): Promise<VectorSource | undefined | 'cancelled'> {
     if (!baseUrl) return 'cancelled';
     const model = await vscode.window.showInputBox({ prompt: 'Embedding model name', value: 'intfloat/e5-base-v2', ignoreFocusOut: true });
     if (!model) return 'cancelled';
-    const embedder = new OpenAiEmbeddingsClient({ baseUrl, model, prefixes: e5Prefixes });
-    return { kind: 'embedder', embedder, info: { source: 'openai-endpoint', model, queryPrefix: e5Prefixes.query, passagePrefix: e5Prefixes.passage, baseUrl } };
+    return { kind: 'endpoint', baseUrl, model, prefixes: e5Prefixes };
   }
   const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Model Folder' });
   if (!folder?.[0]) return 'cancelled';
-  const modelFolder = folder[0].fsPath;
-  const embedder = new OnnxFolderEmbedder({ modelFolder, prefixes: e5Prefixes });
-  return { kind: 'embedder', embedder, info: { source: 'onnx-folder', model: embedder.model, queryPrefix: e5Prefixes.query, passagePrefix: e5Prefixes.passage, modelFolder } };
+  return { kind: 'onnx', modelFolder: folder[0].fsPath, prefixes: e5Prefixes };
 }
 
 /** A folder name from a display name: letters, digits, dashes. */
@@ -144,7 +141,12 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
     const indexDir = path.join(root(), folderNameFor(name));
     let finished: BuildEvent | undefined;
     let badRows = 0;
-    const outcome = await runWithProgress(`Building retrieval index "${name}"`, (signal) => buildIndex({ corpus: corpus.fsPath, indexDir, name, vectors, signal }), (event) => {
+    // The build runs in a worker process (the bundled CLI, on this host's Node) so LanceDB's native
+    // memory is returned when it ends and the extension host stays responsive.
+    const cli = [process.execPath, context.asAbsolutePath(path.join('dist', 'cli.js'))];
+    const build = (signal: AbortSignal): AsyncIterable<BuildProcessEvent> =>
+      buildIndexInWorker({ corpus: corpus.fsPath, indexDir, name, vectors }, { cli, env: { ELECTRON_RUN_AS_NODE: '1' }, signal });
+    const outcome = await runWithProgress(`Building retrieval index "${name}"`, build, (event) => {
       if (event.kind === 'bad-row') {
         badRows++;
         log.warn(event.message);
@@ -165,7 +167,7 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
   registerStudioCommand(context, log, CommandIds.searchRetrievalIndex, 'Search Index', async (arg: unknown) => {
     const summary = await pickIndex(root(), 'Index to search', arg);
     if (!summary) return;
-    const backend = await LanceRetrievalBackend.open(summary.dir);
+    const backend = await LanceRetrievalBackend.open(summary.dir, { prewarm: 'never' });
     try {
       const query = await vscode.window.showInputBox({ prompt: `Search "${summary.manifest.name}" (${backend.mode})`, placeHolder: 'Who discovered penicillin?', ignoreFocusOut: true });
       if (!query) return;

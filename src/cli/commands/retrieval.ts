@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, type ParsedCliArgs, CliUsageError, numberOption, requiredStringOption, stringOption } from '../command';
 import { type CorpusFormat, corpusFormats } from '../../retrieval/corpusFormats';
-import { type AnnOptions, type VectorSource, buildIndex } from '../../retrieval/indexBuilder';
+import { type AnnOptions, defaultAnnQuery } from '../../retrieval/indexBuilder';
+import { type BuildProcessEvent, type IndexBuildRequest, type VectorSpec, buildIndexInWorker, embeddingsApiKeyVariable, runBuildRequest } from '../../retrieval/indexBuildProcess';
 import { type EmbeddingPrefixes, OpenAiEmbeddingsClient, e5Prefixes } from '../../retrieval/embeddings';
 import { OnnxFolderEmbedder } from '../../retrieval/onnxEmbedder';
 import { type SearchMode, LanceRetrievalBackend, describeIndex, searchModes } from '../../retrieval/lanceIndex';
@@ -10,7 +11,14 @@ import { serveRetrieval } from '../../retrieval/retrieveApi';
 import { formatBytes } from '../../retrieval/sizeText';
 
 function embeddingsApiKey(io: CliIo): string | undefined {
-  return io.env.TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY ?? io.env.OPENAI_API_KEY;
+  return io.env[embeddingsApiKeyVariable] ?? io.env.OPENAI_API_KEY;
+}
+
+function positiveIntegerOption(args: ParsedCliArgs, key: string): number | undefined {
+  if (args.values[key] === undefined) return undefined;
+  const n = numberOption(args, key, 1);
+  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${key} must be a positive integer, got "${String(args.values[key])}"`);
+  return n;
 }
 
 function prefixesFrom(args: ParsedCliArgs): EmbeddingPrefixes {
@@ -63,8 +71,10 @@ export const indexBuildCommand: CliCommand = {
                            (give --embeddings-url/--embeddings-model too, to embed queries later)
   --query-prefix S         default "query: "      --passage-prefix S   default "passage: "
   --ann MODE               auto | none | ivf-pq (default auto: IVF_PQ from 20,000 rows)
-  --refine-factor N        IVF_PQ refine factor recorded for queries (default 200)
-  --nprobes N              IVF_PQ partitions probed per query (default 50)
+  --partitions N           IVF partitions (default √rows / 2)
+  --sub-vectors N          PQ sub-vectors (default dims / 4: 192 for 768-d)
+  --refine-factor N        IVF_PQ refine factor recorded for queries (default ${defaultAnnQuery.refineFactor})
+  --nprobes N              IVF_PQ partitions probed per query (default ${defaultAnnQuery.nprobes})
 API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENAI_API_KEY.`,
   options: {
     corpus: { type: 'string' },
@@ -80,6 +90,8 @@ API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENA
     ann: { type: 'string' },
     'refine-factor': { type: 'string' },
     nprobes: { type: 'string' },
+    partitions: { type: 'string' },
+    'sub-vectors': { type: 'string' },
   },
   async run(args, io) {
     const corpus = path.resolve(io.cwd, requiredStringOption(args, 'corpus'));
@@ -90,44 +102,44 @@ API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENA
     if (annMode !== 'auto' && annMode !== 'none' && annMode !== 'ivf-pq') throw new CliUsageError('--ann must be auto, none or ivf-pq');
     const ann: AnnOptions = {
       mode: annMode,
-      refineFactor: args.values['refine-factor'] === undefined ? undefined : numberOption(args, 'refine-factor', 200),
-      nprobes: args.values.nprobes === undefined ? undefined : numberOption(args, 'nprobes', 50),
+      refineFactor: args.values['refine-factor'] === undefined ? undefined : numberOption(args, 'refine-factor', defaultAnnQuery.refineFactor),
+      nprobes: args.values.nprobes === undefined ? undefined : numberOption(args, 'nprobes', defaultAnnQuery.nprobes),
+      numPartitions: positiveIntegerOption(args, 'partitions'),
+      numSubVectors: positiveIntegerOption(args, 'sub-vectors'),
     };
     const prefixes = prefixesFrom(args);
     const faiss = stringOption(args, 'faiss');
     const url = stringOption(args, 'embeddings-url');
     const onnx = stringOption(args, 'onnx-model');
-    let vectors: VectorSource | undefined;
+    let vectors: VectorSpec | undefined;
     if (faiss) {
       if (onnx) throw new CliUsageError('--faiss imports vectors; give --embeddings-url (for queries) rather than --onnx-model');
-      vectors = {
-        kind: 'faiss',
-        file: path.resolve(io.cwd, faiss),
-        info: { model: stringOption(args, 'embeddings-model') ?? 'intfloat/e5-base-v2', queryPrefix: prefixes.query, passagePrefix: prefixes.passage, baseUrl: url },
-      };
+      vectors = { kind: 'faiss', file: path.resolve(io.cwd, faiss), model: stringOption(args, 'embeddings-model') ?? 'intfloat/e5-base-v2', prefixes, baseUrl: url };
     } else if (url) {
-      const model = requiredStringOption(args, 'embeddings-model');
-      const embedder = new OpenAiEmbeddingsClient({ baseUrl: url, model, apiKey: embeddingsApiKey(io), prefixes, concurrency: numberOption(args, 'embeddings-concurrency', 4) });
-      vectors = { kind: 'embedder', embedder, info: { source: 'openai-endpoint', model, queryPrefix: prefixes.query, passagePrefix: prefixes.passage, baseUrl: url } };
+      vectors = { kind: 'endpoint', baseUrl: url, model: requiredStringOption(args, 'embeddings-model'), prefixes, concurrency: numberOption(args, 'embeddings-concurrency', 4) };
     } else if (onnx) {
-      const modelFolder = path.resolve(io.cwd, onnx);
-      const embedder = new OnnxFolderEmbedder({ modelFolder, prefixes });
-      vectors = { kind: 'embedder', embedder, info: { source: 'onnx-folder', model: embedder.model, queryPrefix: prefixes.query, passagePrefix: prefixes.passage, modelFolder } };
+      vectors = { kind: 'onnx', modelFolder: path.resolve(io.cwd, onnx), prefixes };
     }
-    const batchSize = args.values['batch-size'] === undefined ? undefined : numberOption(args, 'batch-size', 20_000);
-    let lastDraw = 0;
-    for await (const event of buildIndex({
+    const request: IndexBuildRequest = {
       corpus,
       indexDir: out,
       format: format as CorpusFormat | undefined,
       name: stringOption(args, 'name'),
       vectors,
-      batchSize,
+      batchSize: args.values['batch-size'] === undefined ? undefined : numberOption(args, 'batch-size', 20_000),
       fts: args.values['no-fts'] !== true,
       ann,
       restart: args.values.restart === true,
-      signal: io.signal,
-    })) {
+    };
+    // Run as a program, the build goes to a worker process with a memory-friendly allocator setting
+    // (see indexBuildProcess.ts); called as a library (tests), it runs here.
+    const apiKey = embeddingsApiKey(io);
+    const events: AsyncIterable<BuildProcessEvent> = io.selfCommand
+      ? buildIndexInWorker(request, { cli: io.selfCommand, apiKey, signal: io.signal })
+      : runBuildRequest(request, apiKey, io.signal);
+    let lastDraw = 0;
+    for await (const event of events) {
+      if (event.kind === 'resources') continue;
       if (event.kind === 'progress') {
         // On a terminal the line redraws in place; in a log, one line every 5 s at most.
         const now = Date.now();
@@ -142,7 +154,41 @@ API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENA
       if (event.kind === 'bad-row') io.stderr(`${event.message}\n`);
       else io.stdout(`${event.message}\n`);
     }
-    await (vectors?.kind === 'embedder' && vectors.embedder instanceof OnnxFolderEmbedder ? vectors.embedder.dispose() : Promise.resolve());
+    return 0;
+  },
+};
+
+export const indexBuildWorkerCommand: CliCommand = {
+  name: 'index build-worker',
+  summary: 'Run one index build as a worker process (started by "index build" and by VS Code)',
+  usage: `trajectory-studio index build-worker --request JSON
+
+Builds the index the request describes and writes every build event as one JSON line on stdout, then a
+"resources" line with the process's peak memory. The embeddings API key comes from ${embeddingsApiKeyVariable}.`,
+  options: { request: { type: 'string' } },
+  async run(args, io) {
+    let request: IndexBuildRequest;
+    try {
+      request = JSON.parse(requiredStringOption(args, 'request')) as IndexBuildRequest;
+    } catch (err) {
+      throw new CliUsageError(`--request is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof request.corpus !== 'string' || typeof request.indexDir !== 'string') throw new CliUsageError('--request needs "corpus" and "indexDir"');
+    if (io.selfCommand) {
+      // The parent holds our stdin open: when it dies (killed, crashed) the pipe closes and so do we, at
+      // once, as if killed with it; the next build resumes from the last checkpoint either way.
+      process.stdin.once('end', () => process.exit(1));
+      process.stdin.resume();
+    }
+    try {
+      for await (const event of runBuildRequest(request, embeddingsApiKey(io), io.signal)) io.stdout(`${JSON.stringify(event)}\n`);
+    } finally {
+      // stop watching the pipe, or it would keep this process alive after the build
+      if (io.selfCommand) process.stdin.destroy();
+    }
+    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+    const resources: BuildProcessEvent = { kind: 'resources', peakRssBytes, message: `The build process peaked at ${formatBytes(peakRssBytes)} of memory` };
+    io.stdout(`${JSON.stringify(resources)}\n`);
     return 0;
   },
 };
@@ -167,6 +213,7 @@ export const indexSearchCommand: CliCommand = {
     const output = stringOption(args, 'output') ?? 'table';
     if (!['web-search', 'json', 'table'].includes(output)) throw new CliUsageError('--output must be web-search, json or table');
     const backend = await LanceRetrievalBackend.open(path.resolve(io.cwd, dir), {
+      prewarm: 'never',
       mode: modeFrom(args),
       queryEmbedder: queryEmbedderFrom(args, io),
       apiKey: embeddingsApiKey(io),
@@ -223,10 +270,16 @@ export const serveRetrievalCommand: CliCommand = {
   summary: 'Serve a retrieval index over the community POST /retrieve API on 127.0.0.1',
   usage: `trajectory-studio serve-retrieval --index DIR [--port 8000] [--mode fts|vector|hybrid] [query embedder options]
 
-Answers POST /retrieve {"queries":[…],"topk":3,"return_scores":true} and GET /health, on 127.0.0.1 only.`,
-  options: { index: { type: 'string' }, port: { type: 'string' }, mode: { type: 'string' }, ...embeddingOptions },
+Answers POST /retrieve {"queries":[…],"topk":3,"return_scores":true} and GET /health, on 127.0.0.1 only.
+
+  --prewarm auto|always|never   load the full-text indexes into memory at start (default auto: corpora up
+                                to 1 GB, when free memory allows; 1M passages take about 400 MB)`,
+  options: { index: { type: 'string' }, port: { type: 'string' }, mode: { type: 'string' }, prewarm: { type: 'string' }, ...embeddingOptions },
   async run(args, io) {
+    const prewarm = stringOption(args, 'prewarm') ?? 'auto';
+    if (prewarm !== 'auto' && prewarm !== 'always' && prewarm !== 'never') throw new CliUsageError(`--prewarm must be auto, always or never, got "${prewarm}"`);
     const backend = await LanceRetrievalBackend.open(path.resolve(io.cwd, requiredStringOption(args, 'index')), {
+      prewarm,
       mode: modeFrom(args),
       queryEmbedder: queryEmbedderFrom(args, io),
       apiKey: embeddingsApiKey(io),
@@ -245,4 +298,4 @@ Answers POST /retrieve {"queries":[…],"topk":3,"return_scores":true} and GET /
   },
 };
 
-export const retrievalCommands: readonly CliCommand[] = [indexBuildCommand, indexSearchCommand, indexInfoCommand, serveRetrievalCommand];
+export const retrievalCommands: readonly CliCommand[] = [indexBuildCommand, indexSearchCommand, indexInfoCommand, serveRetrievalCommand, indexBuildWorkerCommand];

@@ -38,14 +38,24 @@ void test('an import killed mid-way resumes where its last checkpoint was, with 
   const { good } = writeCorpus(corpus, 40_000);
   const out = path.join(dir, 'idx');
 
+  // The CLI runs the build in a worker process; killing the process group (a closed terminal, an OOM kill
+  // of both) stops both mid-write.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'index', 'build', '--corpus', corpus, '--out', out, '--batch-size', '200'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
-  t.after(() => child.kill('SIGKILL'));
+  const killGroup = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  t.after(killGroup);
   const killed = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
-      if (/\d rows \(/.test(chunk.toString())) child.kill('SIGKILL');
+      if (/\d rows \(/.test(chunk.toString())) killGroup();
     });
     child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the build ended before it could be killed (${String(_code)})`))));
   });
