@@ -159,4 +159,4 @@ export const settingKeys: readonly SettingKey[] = [
 ];
 
 /** SecretStorage keys: API keys per endpoint profile, SSH key passphrases per host profile. */
-export type SecretKey = `apiKey.${'teacher' | 'student' | 'judge'}` | `sshPassphrase.${string}`;
+export type SecretKey = `apiKey.${'teacher' | 'student' | 'judge' | 'embeddings'}` | `sshPassphrase.${string}`;

@@ -117,6 +117,24 @@ async function pickVectors(): Promise<VectorSpec | undefined | 'cancelled'> {
   return { kind: 'onnx', modelFolder: folder[0].fsPath, prefixes: e5Prefixes };
 }
 
+/**
+ * The embeddings server's API key: typed in (and kept in secret storage for next time), or, left empty,
+ * the key kept from last time, or none. `null` when the user dismissed the prompt.
+ */
+async function embeddingsApiKey(services: StudioServices): Promise<string | undefined | null> {
+  const stored = await services.secrets.get('apiKey.embeddings');
+  const entered = await vscode.window.showInputBox({
+    title: 'Embeddings server API key',
+    prompt: stored ? 'Leave empty to use the key kept from last time.' : 'Leave empty when the server needs no key. A key is kept in VS Code secret storage, never in settings.',
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (entered === undefined) return null;
+  if (entered.trim() === '') return stored;
+  await services.secrets.store('apiKey.embeddings', entered.trim());
+  return entered.trim();
+}
+
 /** A folder name from a display name: letters, digits, dashes. */
 function folderNameFor(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'index';
@@ -135,6 +153,8 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
     if (!corpus) return;
     const vectors = await pickVectors();
     if (vectors === 'cancelled') return;
+    const apiKey = vectors?.kind === 'endpoint' ? await embeddingsApiKey(services) : undefined;
+    if (apiKey === null) return;
     const defaultName = path.basename(corpus.fsPath).replace(/\.(jsonl|tsv)$/i, '');
     const name = await vscode.window.showInputBox({ prompt: 'Index name', value: defaultName, ignoreFocusOut: true });
     if (!name) return;
@@ -145,7 +165,7 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
     // memory is returned when it ends and the extension host stays responsive.
     const cli = [process.execPath, context.asAbsolutePath(path.join('dist', 'cli.js'))];
     const build = (signal: AbortSignal): AsyncIterable<BuildProcessEvent> =>
-      buildIndexInWorker({ corpus: corpus.fsPath, indexDir, name, vectors }, { cli, env: { ELECTRON_RUN_AS_NODE: '1' }, signal });
+      buildIndexInWorker({ corpus: corpus.fsPath, indexDir, name, vectors }, { cli, env: { ELECTRON_RUN_AS_NODE: '1' }, apiKey, signal });
     const outcome = await runWithProgress(`Building retrieval index "${name}"`, build, (event) => {
       if (event.kind === 'bad-row') {
         badRows++;
@@ -167,7 +187,8 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
   registerStudioCommand(context, log, CommandIds.searchRetrievalIndex, 'Search Index', async (arg: unknown) => {
     const summary = await pickIndex(root(), 'Index to search', arg);
     if (!summary) return;
-    const backend = await LanceRetrievalBackend.open(summary.dir, { prewarm: 'never' });
+    const apiKey = summary.manifest.embedding?.baseUrl ? await services.secrets.get('apiKey.embeddings') : undefined;
+    const backend = await LanceRetrievalBackend.open(summary.dir, { prewarm: 'never', apiKey });
     try {
       const query = await vscode.window.showInputBox({ prompt: `Search "${summary.manifest.name}" (${backend.mode})`, placeHolder: 'Who discovered penicillin?', ignoreFocusOut: true });
       if (!query) return;
