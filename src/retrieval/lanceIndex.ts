@@ -111,6 +111,8 @@ export class LanceRetrievalBackend implements RetrievalBackend {
     private readonly lancedb: typeof LanceDb,
     private readonly queryEmbedder: TextEmbedder | undefined,
     mode: SearchMode | undefined,
+    /** Whether `open` loaded the full-text indexes into memory. */
+    readonly prewarmed: boolean,
   ) {
     this.mode = mode ?? (manifest.embedding && queryEmbedder ? 'hybrid' : 'fts');
   }
@@ -128,10 +130,11 @@ export class LanceRetrievalBackend implements RetrievalBackend {
       if (!manifest.embedding) throw new Error(`${dir}: ${options.mode} search needs vectors, and this index has none (rebuild with an embedding model, or search with mode fts)`);
       if (!embedder) throw new Error(`${dir}: ${options.mode} search needs a query embedder for ${manifest.embedding.model}; give an embeddings endpoint`);
     }
-    if (manifest.fts.built && shouldPrewarm(options.prewarm, manifest.corpus.sizeBytes, freemem())) {
+    const prewarm = manifest.fts.built && shouldPrewarm(options.prewarm, manifest.corpus.sizeBytes, freemem());
+    if (prewarm) {
       for (const index of await table.listIndices()) if (index.indexType === 'FTS') await table.prewarmIndex(index.name);
     }
-    return new LanceRetrievalBackend(dir, manifest, table, lancedb, embedder, options.mode);
+    return new LanceRetrievalBackend(dir, manifest, table, lancedb, embedder, options.mode, prewarm);
   }
 
   get description(): string {
