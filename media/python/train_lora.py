@@ -24,10 +24,12 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
 import time
+import traceback
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +37,21 @@ import train_data  # noqa: E402  (lives next to this file on the host)
 
 EXIT_STOPPED = 143
 EXIT_MISSING_PACKAGES = 2
+EXIT_PEER_LOST = 3
+
+# What torch's gloo and NCCL backends say when a peer process died or a collective ran past its deadline.
+_PEER_FAILURE = re.compile(r"connection (closed|reset)|broken pipe|timed? ?out|timeout|peer|gloo|nccl|socket", re.IGNORECASE)
+
+
+# The wrapped model of a run with several processes: it holds the process group, which must not be destroyed
+# before the process ends (see main()).
+_KEPT_UNTIL_EXIT: List[Any] = []
+
+
+def peer_failure(err: BaseException) -> bool:
+    """Whether `err` comes from a collective that lost its peers (rather than from this process's own work)."""
+    name = type(err).__name__
+    return name in ("DistBackendError", "DistNetworkError", "DistStoreError") or (isinstance(err, RuntimeError) and bool(_PEER_FAILURE.search(str(err))))
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -67,11 +84,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--distributed", choices=["auto", "ddp", "fsdp"], default="auto")
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N optimizer steps (0: all epochs)")
+    p.add_argument("--peer-timeout-minutes", type=float, default=10.0,
+                   help="with several processes: how long joining the group or one collective may wait for a peer before the run stops with an error")
     return p.parse_args(argv)
 
 
 def training_config(args: argparse.Namespace) -> Dict[str, Any]:
-    skip = {"data", "output", "check", "resume", "data_sha256"}
+    skip = {"data", "output", "check", "resume", "data_sha256", "peer_timeout_minutes"}
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
@@ -220,8 +239,13 @@ def train(args: argparse.Namespace) -> int:
     cuda = torch.cuda.is_available()
     distributed = world > 1
     mode = "none" if not distributed else ("ddp" if args.distributed == "auto" else args.distributed)
+    peer_timeout = datetime.timedelta(minutes=args.peer_timeout_minutes)
     if distributed:
-        dist.init_process_group(backend="nccl" if cuda else "gloo")
+        # Without a deadline a rank whose peer died waits in a collective forever (holding its GPU). gloo
+        # honours the group's timeout itself; NCCL only with its watchdog's error handling on.
+        os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")
+        os.environ.setdefault("NCCL_ASYNC_ERROR_HANDLING", "1")
+        dist.init_process_group(backend="nccl" if cuda else "gloo", timeout=peer_timeout)
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     if cuda:
         torch.cuda.set_device(device)
@@ -314,6 +338,7 @@ def train(args: argparse.Namespace) -> int:
             from torch.nn.parallel import DistributedDataParallel
 
             wrapped = DistributedDataParallel(peft_model, device_ids=[local_rank] if cuda else None)
+            _KEPT_UNTIL_EXIT.append(wrapped)
         elif mode == "fsdp":
             import functools
 
@@ -324,6 +349,7 @@ def train(args: argparse.Namespace) -> int:
             policy = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls=layer_classes) if layer_classes else None
             precision = MixedPrecision(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, buffer_dtype=torch.bfloat16) if use_bf16 else None
             wrapped = FullyShardedDataParallel(peft_model, auto_wrap_policy=policy, mixed_precision=precision, use_orig_params=True, device_id=device if cuda else None)
+            _KEPT_UNTIL_EXIT.append(wrapped)
             trainable = [p for p in wrapped.parameters() if p.requires_grad]
 
         optimizer = torch.optim.AdamW(trainable, lr=args.learning_rate, weight_decay=args.weight_decay)
@@ -503,12 +529,17 @@ def train(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 1
     except Exception as err:
+        if distributed and peer_failure(err):
+            message = (f"lost contact with another training process (rank {rank} of {world}): it exited or did not answer "
+                       f"within the {args.peer_timeout_minutes:g}-minute peer deadline ({type(err).__name__}: {err})")
+            log.emit("error", message=message)
+            print(f"error: {message}", file=sys.stderr, flush=True)
+            return EXIT_PEER_LOST
         log.emit("error", message=f"{type(err).__name__}: {err}")
         raise
     finally:
+        # the process group is not destroyed: a run with several processes ends through os._exit in main()
         log.close()
-        if distributed and dist.is_initialized():
-            dist.destroy_process_group()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -521,7 +552,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         MetricsLog(os.path.join(args.output, "metrics.jsonl"), int(os.environ.get("RANK", "0")) == 0).emit("error", message=message)
         print(message, file=sys.stderr)
         return EXIT_MISSING_PACKAGES
-    return train(args)
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return train(args)
+    try:
+        code = train(args)
+    except BaseException:  # noqa: BLE001 - reported below, then the process ends the same way as on success
+        traceback.print_exc()
+        code = 1
+    # Several processes: end without running torch's destructors. Under torch 1.13 the gloo process group's
+    # destructor (run when DDP's reducer is freed) joins its worker thread while holding the GIL, and that
+    # thread may need the GIL to free the last tensor of a finished collective: the process then never exits
+    # (1 run in 6 on 2 busy cores; gdb showed exactly these two threads, and the TCPStore client thread
+    # spinning once rank 0 had gone). So the wrapped model is kept alive until here and the process ends
+    # without tearing the group down. Everything this script writes is closed by now (metrics log,
+    # checkpoints, adapter); only stdio is left to flush.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,20 @@ def write_data(path, count, long_every=0):
                 {"role": "assistant", "content": "skip me", "weight": 0},
             ]
             f.write(json.dumps({"messages": messages}) + "\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_briefly(proc, seconds):
+    """Waits until `proc` exits or `seconds` pass, whichever is first; returns its exit code or None."""
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def read_metrics(folder):
@@ -196,37 +211,97 @@ Qwen2ForCausalLM(cfg).save_pretrained(folder)
         first = next(e for e in after if e["event"] == "step")
         self.assertAlmostEqual(first["lr"], 2e-4 * (1 - (stopped_at + 1) / 200))
 
+    def start_ranks(self, args, world, env=None):
+        """Starts `world` trainer processes with the environment torchrun gives its workers, output to files."""
+        port = free_port()
+        ranks = []
+        for rank in range(world):
+            rank_env = dict(env or self.env, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
+                            WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(world))
+            out = open(os.path.join(self.dir, f"rank{rank}.out"), "w+")
+            err = open(os.path.join(self.dir, f"rank{rank}.err"), "w+")
+            ranks.append((subprocess.Popen(args, stdout=out, stderr=err, text=True, env=rank_env, start_new_session=True), out, err))
+        return ranks
+
+    def watch_ranks(self, ranks, timeout):
+        """Waits for every rank; the first non-zero exit (or the timeout) kills the rest at once.
+
+        Returns [(exit code, stderr)] per rank: a failing rank never leaves its peer waiting in a collective.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            while any(p.poll() is None for p, _, _ in ranks):
+                failed = any(p.returncode not in (None, 0) for p, _, _ in ranks)
+                if failed or time.monotonic() > deadline:
+                    break
+                wait_briefly(next(p for p, _, _ in ranks if p.poll() is None), 0.2)
+        finally:
+            for p, _, _ in ranks:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+        results = []
+        for p, out, err in ranks:
+            err.seek(0)
+            results.append((p.returncode, err.read()))
+            out.close()
+            err.close()
+        return results
+
+    def assert_ranks_succeeded(self, results):
+        if any(code != 0 for code, _ in results):
+            self.fail("a training process failed:\n" + "\n".join(f"--- rank {r} exited {code}; stderr tail:\n{err[-3000:]}" for r, (code, err) in enumerate(results)))
+
     def test_two_processes_share_the_effective_batch(self):
         write_data(self.data, 16)
-        # the processes get the environment torchrun gives its workers (Debian's torch 1.13 launcher itself
-        # fails under Python 3.11, so the test starts the two workers directly)
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        # the two workers are started directly (Debian's torch 1.13 launcher itself fails under Python 3.11)
         args = [PYTHON, SCRIPT, "--data", self.data, "--output", self.dir, "--base-model", self.model, "--save-steps", "0"]
-        workers = []
-        for rank in range(2):
-            env = dict(self.env, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2")
-            workers.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
-        results = []
-        try:
-            for w in workers:
-                out, err = w.communicate(timeout=300)
-                results.append((w.returncode, err))
-        finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.kill()
-        for code, err in results:
-            self.assertEqual(code, 0, err[-3000:])
+        self.assert_ranks_succeeded(self.watch_ranks(self.start_ranks(args, 2), 300))
         events = read_metrics(self.dir)
         self.assertEqual(events[0]["world_size"], 2)
         steps = [e for e in events if e["event"] == "step"]
         # 16 examples / (1 per device x 2 processes x 4 accumulation) = 2 steps per epoch, 2 epochs; one writer
         self.assertEqual([e["step"] for e in steps], [1, 2, 3, 4])
         self.assertEqual(events[-1]["event"], "done")
+
+
+    def lose_a_peer(self, how):
+        """Two ranks train; once steps are logged, rank 1 is killed or frozen. Returns rank 0's (exit code, stderr, seconds after)."""
+        write_data(self.data, 2000)  # 500 steps: the run is still going when the peer is lost after the first
+        deadline_minutes = 0.25
+        args = [PYTHON, SCRIPT, "--data", self.data, "--output", self.dir, "--base-model", self.model, "--save-steps", "0",
+                "--peer-timeout-minutes", str(deadline_minutes)]
+        ranks = self.start_ranks(args, 2)
+        try:
+            started = time.monotonic()
+            while not any(e["event"] == "step" for e in read_metrics(self.dir)):
+                if any(p.poll() is not None for p, _, _ in ranks) or time.monotonic() - started > 240:
+                    self.assert_ranks_succeeded(self.watch_ranks(ranks, 0))
+                    self.fail("no training step was logged within 240 s")
+                wait_briefly(ranks[0][0], 0.1)
+            os.killpg(ranks[1][0].pid, how)
+            lost_at = time.monotonic()
+            # the survivor must give up by itself: the deadline, plus room for a loaded machine
+            wait_briefly(ranks[0][0], deadline_minutes * 60 + 60)
+            after = time.monotonic() - lost_at
+        finally:
+            results = self.watch_ranks(ranks, 0)
+        return results[0][0], results[0][1], after
+
+    def assert_survivor_stopped(self, code, err, after):
+        self.assertEqual(code, 3, f"rank 0 should stop with exit 3 (peer lost) but exited {code} after {after:.0f} s; stderr:\n{err[-3000:]}")
+        self.assertIn("lost contact with another training process", err)
+        last = read_metrics(self.dir)[-1]
+        self.assertEqual(last["event"], "error")
+        self.assertIn("lost contact with another training process", last["message"])
+
+    def test_a_killed_peer_ends_the_run(self):
+        self.assert_survivor_stopped(*self.lose_a_peer(signal.SIGKILL))
+
+    def test_a_frozen_peer_ends_the_run_at_the_deadline(self):
+        code, err, after = self.lose_a_peer(signal.SIGSTOP)
+        self.assert_survivor_stopped(code, err, after)
+        self.assertGreaterEqual(after, 0.25 * 60 * 0.9, "rank 0 gave up before the peer deadline")
 
 
 class MissingPackagesTest(unittest.TestCase):
