@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { installExtension, makeRunDirs, repoRoot, startCodeServer, workbenchSettings } from '../e2e/lib.mjs';
+import { setupTestHost } from '../e2e/setup.mjs';
+import { preflight } from './preflight.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -23,8 +25,15 @@ const step = (label, cmd, cmdArgs) => {
   }
 };
 
+// What the system must provide comes first, before any slow step.
+if ((await preflight(['studio'])) !== 0) process.exit(1);
 console.log('[studio] checking the VS Code host (code-server 4.139.1 and Node 24 under e2e/; the first install takes about 2-3 minutes and ~620 MB)');
-step('installing or verifying the VS Code host', 'sh', ['e2e/setup.sh']);
+try {
+  await setupTestHost();
+} catch (err) {
+  console.error(`[studio] installing the VS Code host failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
 const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const vsix = path.join(repoRoot, `trajectory-studio-${pkg.version}.vsix`);
 if (!args.includes('--no-package') || !fs.existsSync(vsix)) step('building and packaging the extension', process.execPath, ['scripts/package.mjs']);

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setupTestHost } from '../e2e/setup.mjs';
+import { preflight } from './preflight.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 process.chdir(root);
@@ -64,9 +66,25 @@ async function step(label, cmd, args) {
   return true;
 }
 
+const unknownTiers = tiers.filter((t) => !['unit', 'integration', 'ui'].includes(t));
+if (unknownTiers.length) {
+  console.error(`unknown tier ${unknownTiers.join(', ')}: use unit, integration or ui`);
+  process.exit(2);
+}
+// What the system must provide, checked (and as root installed) before anything slow starts.
+if ((await preflight(tiers)) !== 0) process.exit(1);
+
 const needsHost = tiers.includes('integration') || tiers.includes('ui');
 let hostReady = true;
-if (needsHost) hostReady = await step('test host (code-server) setup', 'sh', ['e2e/setup.sh']);
+if (needsHost) {
+  console.log('\n=== test host (code-server) setup ===');
+  try {
+    await setupTestHost();
+  } catch (err) {
+    hostReady = false;
+    failures.push(`test host setup (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
 
 if (tiers.includes('unit')) await tier('unit tier', process.execPath, ['scripts/run-unit-tests.mjs']);
 
