@@ -49,7 +49,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
 
     before(async () => {
       rssBefore = process.memoryUsage().rss;
-      const found = await sandboxTestUser();
+      const found = await sandboxTestUser(PYTHON);
       if (typeof found === 'string') {
         skipReason = `no unprivileged user: ${found}`;
         return;
@@ -86,6 +86,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
         killGraceSeconds: GRACE_SECONDS,
         memoryLimitMb: MEMORY_MB,
         allowedImports: null, // the suite tests the isolation, not the import policy
+        workerScript: user.workerScript,
         ...(user.runAs ? { runAs: user.runAs } : {}),
       });
       assert.equal(episode.isolation, mode);
@@ -96,6 +97,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
         wallClockSeconds: ROOMY_SECONDS,
         memoryLimitMb: MEMORY_MB,
         allowedImports: null,
+        workerScript: user.workerScript,
         ...(user.runAs ? { runAs: user.runAs } : {}),
       });
     });
@@ -108,6 +110,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
       await new Promise((resolve) => listener?.close(resolve));
       await rm(outside, { recursive: true, force: true });
       await rm(canary, { force: true });
+      await rm(path.dirname(user.workerScript), { recursive: true, force: true });
       // The host survived everything above without taking on the sandbox's memory.
       assert.ok(process.memoryUsage().rss - rssBefore < 300 * 1024 * 1024, 'host memory grew by more than 300 MB');
     });
@@ -278,6 +281,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
         interpreter: PYTHON,
         isolation: mode,
         allowedImports: null,
+        workerScript: user.workerScript,
         ...(user.runAs ? { runAs: user.runAs } : {}),
       });
       try {
