@@ -19,8 +19,32 @@ function helpText(commands: readonly CliCommand[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The commands named `<group> <sub>`: `train launch`, `eval report`, … */
+function subcommandsOf(group: string): CliCommand[] {
+  return cliCommands.filter((c) => c.name.startsWith(`${group} `));
+}
+
+function subcommandList(subcommands: readonly CliCommand[]): string[] {
+  const width = Math.max(...subcommands.map((c) => c.name.length)) + 2;
+  return subcommands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+}
+
 function commandHelp(c: CliCommand): string {
-  return `${c.summary}\n\nUsage: ${c.usage}\n`;
+  const subcommands = subcommandsOf(c.name);
+  const more = subcommands.length ? `\nSubcommands:\n${subcommandList(subcommands).join('\n')}\n` : '';
+  return `${c.summary}\n\nUsage: ${c.usage}\n${more}`;
+}
+
+/** Help for a group that is not a command itself (`train`, `index`): its subcommands, a line each. */
+function groupHelp(group: string, subcommands: readonly CliCommand[]): string {
+  return [
+    `Usage: trajectory-studio ${group} <subcommand> [options]`,
+    `       trajectory-studio ${group} <subcommand> --help`,
+    '',
+    'Subcommands:',
+    ...subcommandList(subcommands),
+    '',
+  ].join('\n');
 }
 
 /** Finds the longest command name (one or two words) that matches the start of argv. */
@@ -44,9 +68,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = cliCommands.filter((c) => c.name.startsWith(`${argv[0]} `));
+    const group = subcommandsOf(argv[0] ?? '');
     if (group.length) {
-      io.stderr(`trajectory-studio ${argv[0]}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n`);
+      const asked = argv[1];
+      if (asked === '--help' || asked === '-h' || asked === 'help') {
+        io.stdout(groupHelp(argv[0] ?? '', group));
+        return 0;
+      }
+      const problem = asked === undefined ? 'a subcommand is required' : `unknown subcommand "${asked}"`;
+      io.stderr(`trajectory-studio ${argv[0]}: ${problem}\n\n${groupHelp(argv[0] ?? '', group)}`);
     } else {
       io.stderr(`trajectory-studio: unknown command "${argv[0]}". Run "trajectory-studio --help" for the list.\n`);
     }

@@ -50,3 +50,27 @@ test('command names are unique', () => {
   const names = cliCommands.map((c) => c.name);
   assert.equal(new Set(names).size, names.length);
 });
+
+test('every command group answers --help with its subcommands, a line each, and exits 0', async () => {
+  const groups = [...new Set(cliCommands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] ?? ''))];
+  assert.ok(groups.includes('train') && groups.includes('index'), 'the CLI has command groups');
+  for (const group of groups) {
+    const io = captureIo();
+    assert.equal(await runCli([group, '--help'], io), 0, `${group} --help`);
+    for (const sub of cliCommands.filter((c) => c.name.startsWith(`${group} `))) {
+      const line = io.out.split('\n').find((l) => l.trimStart().startsWith(sub.name));
+      assert.ok(line?.includes(sub.summary), `${group} --help lists "${sub.name}" with its summary`);
+    }
+  }
+});
+
+test('a group without a subcommand, or with an unknown one, says so and shows the subcommands (exit 2)', async () => {
+  const bare = captureIo();
+  assert.equal(await runCli(['train'], bare), 2);
+  assert.match(bare.err, /a subcommand is required/);
+  assert.match(bare.err, /train launch/);
+  const unknown = captureIo();
+  assert.equal(await runCli(['train', 'lanch'], unknown), 2);
+  assert.match(unknown.err, /unknown subcommand "lanch"/);
+  assert.match(unknown.err, /train status/);
+});
