@@ -78,27 +78,19 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
       await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
       port = (listener.address() as net.AddressInfo).port;
       process.env.OPENAI_API_KEY = apiKey;
-      episode = await startEpisode({
-        interpreter: PYTHON,
-        isolation: mode,
+      episode = await startAsTestUser({
         stepCpuSeconds: CPU_SECONDS,
         wallClockSeconds: WALL_SECONDS,
         killGraceSeconds: GRACE_SECONDS,
         memoryLimitMb: MEMORY_MB,
         allowedImports: null, // the suite tests the isolation, not the import policy
-        workerScript: user.workerScript,
-        ...(user.runAs ? { runAs: user.runAs } : {}),
       });
       assert.equal(episode.isolation, mode);
-      roomy = await startEpisode({
-        interpreter: PYTHON,
-        isolation: mode,
+      roomy = await startAsTestUser({
         stepCpuSeconds: ROOMY_SECONDS,
         wallClockSeconds: ROOMY_SECONDS,
         memoryLimitMb: MEMORY_MB,
         allowedImports: null,
-        workerScript: user.workerScript,
-        ...(user.runAs ? { runAs: user.runAs } : {}),
       });
     });
 
@@ -114,6 +106,11 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
       // The host survived everything above without taking on the sandbox's memory.
       assert.ok(process.memoryUsage().rss - rssBefore < 300 * 1024 * 1024, 'host memory grew by more than 300 MB');
     });
+
+    /** An episode of this mode's isolation, run as the test user with the worker copy it can read. */
+    function startAsTestUser(options: Parameters<typeof startEpisode>[0]): Promise<SandboxEpisode> {
+      return startEpisode({ interpreter: PYTHON, isolation: mode, workerScript: user.workerScript, ...(user.runAs ? { runAs: user.runAs } : {}), ...options });
+    }
 
     /** A case that skips, visibly, when the suite cannot run on this machine. */
     function adversarialCase(name: string, body: () => Promise<void>): void {
@@ -251,11 +248,8 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
 
     adversarialCase('gives SAG candidates beyond the process limit a clear error and keeps the episode going', async () => {
       const limit = 10;
-      const crowded = await startEpisode({
-        interpreter: PYTHON,
-        isolation: mode,
+      const crowded = await startAsTestUser({
         processLimit: limit,
-        ...(user.runAs ? { runAs: user.runAs } : {}),
       });
       try {
         const codes = Array.from({ length: limit + 6 }, (_, i) => `v = ${i}\nv`);
@@ -277,12 +271,8 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
 
     adversarialCase(mode === 'bwrap' ? 'kills a setsid child with the episode' : 'lets a setsid child outlive the episode (documented gap)', async () => {
       const marker = `${2000 + Math.floor(Math.random() * 1000)}.${Date.now()}`;
-      const escapee = await startEpisode({
-        interpreter: PYTHON,
-        isolation: mode,
+      const escapee = await startAsTestUser({
         allowedImports: null,
-        workerScript: user.workerScript,
-        ...(user.runAs ? { runAs: user.runAs } : {}),
       });
       try {
         await escapee.exec(`import subprocess\nsubprocess.Popen(["setsid", "sleep", ${py(marker)}])`);
