@@ -7,7 +7,9 @@ Writes, into --output:
   checkpoints/step-N/    adapter + optimizer/scheduler/RNG state, for --resume
   adapter/               the final adapter (adapter_config.json, adapter_model.safetensors) + manifest.json
 SIGTERM (or SIGINT) stops at the next micro-batch, saves a checkpoint of the last completed step and exits
-with 143. ``--check`` reports the environment and the tokenised data as JSON without training.
+with 143. With several processes, ``--peer-timeout-minutes`` (default 10; ``--set peer-timeout-minutes=N`` from
+the studio) bounds joining the group and every collective: a rank whose peer exited or froze stops with exit 3
+and an ``error`` event instead of waiting forever. ``--check`` reports the environment and the tokenised data as JSON without training.
 
 Defaults follow the method's SFT settings: LoRA r=64, alpha=128, dropout 0.05 on all linear layers, no bias;
 AdamW, lr 2e-4 with linear decay and no warm-up, weight decay 0; effective batch 8; 2 epochs; bf16 (fp32 on
