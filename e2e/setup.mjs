@@ -76,9 +76,6 @@ const node24Ready = () => fs.existsSync(path.join(NODE24_DIR, 'bin/node'))
 const codeServerReady = () => fs.existsSync(path.join(CODE_SERVER_DIR, 'lib/vscode/node_modules'))
   && sameFile(path.join(CODE_SERVER_PREFIX, 'package-lock.json'), path.join(CODE_SERVER_PREFIX, 'node_modules/.e2e-lock'));
 
-/** Whether the test host is installed and matches its lockfiles (nothing to do). */
-export const testHostInstalled = () => node24Ready() && codeServerReady();
-
 /** Installs what is missing or out of date; resolves when the test host is ready, rejects with the reason. */
 export async function setupTestHost({ log = console.log, env = process.env } = {}) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
