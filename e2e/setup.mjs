@@ -24,8 +24,9 @@ const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error'];
 const NATIVE_MODULES = ['@vscode/spdlog', '@vscode/sqlite3', 'node-pty', 'kerberos', '@parcel/watcher', '@vscode/native-watchdog'];
 
 /**
- * npm settings a person may pass on purpose (`npm --registry=… run studio`) and that a nested install needs
- * to reach the same registry; every other npm_* variable describes the outer npm and its Node.
+ * npm settings a person may pass on purpose (`npm --registry=… run studio`) that a nested install needs to
+ * reach the same registry the same way (registry, proxy, CA, config files, cache); every other npm_* variable
+ * describes the outer npm and its Node.
  */
 const KEPT_NPM_SETTINGS = new Set(['registry', 'proxy', 'https_proxy', 'http_proxy', 'noproxy', 'no_proxy', 'cafile', 'ca', 'strict_ssl', 'userconfig', 'globalconfig', 'cache']);
 

@@ -193,6 +193,7 @@ export async function preflight(purposes = PURPOSES, { checkOnly = false, system
   if (decision.action === 'stop') return 1;
   const t = Date.now();
   const code = await runVisible(decision.command);
+  // a fresh probe: the first one cached what Python could import before the install
   const still = await findMissing(needed, realSystem());
   if (code !== 0 || still.length) {
     log(`[preflight] installing failed (exit ${code}); still missing: ${still.map((r) => r.packages.join(', ')).join('; ') || 'nothing, but apt-get failed'}`);

@@ -211,12 +211,12 @@ Qwen2ForCausalLM(cfg).save_pretrained(folder)
         first = next(e for e in after if e["event"] == "step")
         self.assertAlmostEqual(first["lr"], 2e-4 * (1 - (stopped_at + 1) / 200))
 
-    def start_ranks(self, args, world, env=None):
+    def start_ranks(self, args, world):
         """Starts `world` trainer processes with the environment torchrun gives its workers, output to files."""
         port = free_port()
         ranks = []
         for rank in range(world):
-            rank_env = dict(env or self.env, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
+            rank_env = dict(self.env, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
                             WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(world))
             out = open(os.path.join(self.dir, f"rank{rank}.out"), "w+")
             err = open(os.path.join(self.dir, f"rank{rank}.err"), "w+")
@@ -263,7 +263,6 @@ Qwen2ForCausalLM(cfg).save_pretrained(folder)
         # 16 examples / (1 per device x 2 processes x 4 accumulation) = 2 steps per epoch, 2 epochs; one writer
         self.assertEqual([e["step"] for e in steps], [1, 2, 3, 4])
         self.assertEqual(events[-1]["event"], "done")
-
 
     def lose_a_peer(self, how):
         """Two ranks train; once steps are logged, rank 1 is killed or frozen. Returns rank 0's (exit code, stderr, seconds after)."""
