@@ -3,20 +3,24 @@ import { type EndpointProfile, greedySampling, sagSampling } from '../llm/profil
 import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
 import { formatErrorText, formatObservation, RETRY_INSTRUCTION } from '../sandbox/observation';
 import { type CandidateIsolation, type ExecError, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
+import { type SymbolicEquality } from '../scoring/sympyChecker';
 import {
   newTrajectory,
   observationFromOutcome,
   type Origin,
   type OriginKind,
   type SagCandidate,
+  type SagRound,
   type SamplingParams,
   type Step,
   type Task,
   type Trajectory,
 } from '../trajectory/schema';
 import { actionMessages, fallbackMessages, type StepTurns } from './agentMessages';
-import { voteOnCandidates } from './candidateVote';
+import { type AdaptiveSag, type AdaptiveStopReason } from './candidateVote';
 import { ACTION_STOP_SEQUENCES, type ExtractedCode, extractCode, extractThought, storedModelOutput } from './codeParsing';
+import { runSagStep, sagStepFields, withPrefix } from './sagStep';
+import { type VoteKeyMode } from './voteKeys';
 import { type PromptProfile, promptProfileHash, renderSystemPrompt } from './promptProfiles';
 import { defaultAgentTools, type ToolDescription } from './tools';
 
@@ -44,6 +48,13 @@ export type AgentMode =
        * an unseeded random source could print differently; set this to run every copy anyway.
        */
       executeDuplicates?: boolean;
+      /**
+       * Draw candidates in rounds and stop once more could not change the vote or the drawn ones agree enough
+       * (`candidates` is then the most a step draws). Absent: all candidates in one request, the method's way.
+       */
+      adaptive?: AdaptiveSag;
+      /** What the vote compares (default `exact`, the method's rule). */
+      voteKeys?: VoteKeyMode;
     };
 
 /** The default SAG mode of the method: 8 isolated candidates. */
@@ -82,6 +93,8 @@ export interface AgentEpisodeOptions {
   replayPriorCode?: boolean;
   /** Stream model text as `model-text` events. */
   streamText?: boolean;
+  /** Compares expressions for `normalized` SAG vote keys; without one only the textual normalisation applies. */
+  symbolic?: SymbolicEquality;
   /** Id of the new trajectory (default: a random UUID). */
   trajectoryId?: string;
   signal?: AbortSignal;
@@ -95,7 +108,16 @@ export type AgentEvent =
   | { type: 'model-reply'; step: number; texts: string[] }
   /** The code about to run (for SAG: the winner's, after the vote). */
   | { type: 'code'; step: number; code: string }
-  | { type: 'vote'; step: number; winner: number; candidates: SagCandidate[]; groups: { voteKey: string; members: number[] }[] }
+  | {
+      type: 'vote';
+      step: number;
+      winner: number;
+      candidates: SagCandidate[];
+      groups: { voteKey: string; members: number[] }[];
+      /** Adaptive SAG: the rounds drawn and why drawing stopped. */
+      rounds?: SagRound[];
+      stop?: AdaptiveStopReason;
+    }
   | { type: 'observation'; step: number; text: string; outcome: ExecOutcome }
   | { type: 'step-finished'; step: number; record: Step }
   | { type: 'fallback-started' }
@@ -168,7 +190,11 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
   };
   if (options.firstThoughtPrefix !== undefined) origin.firstThoughtPrefix = options.firstThoughtPrefix;
   if (options.cotReply !== undefined) origin.cotReply = options.cotReply;
-  if (mode.kind === 'sag') origin.sag = { candidates: mode.candidates, isolation: mode.isolation };
+  if (mode.kind === 'sag') {
+    origin.sag = { candidates: mode.candidates, isolation: mode.isolation };
+    if (mode.adaptive) origin.sag.adaptive = { ...mode.adaptive };
+    if (mode.voteKeys === 'normalized') origin.sag.voteKeys = 'normalized';
+  }
   const trajectory = newTrajectory({ task, origin, ...(options.trajectoryId ? { id: options.trajectoryId } : {}) });
 
   const steps: Step[] = [...(options.priorSteps ?? [])];
@@ -195,57 +221,67 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
     const prefix = index === 0 ? options.firstThoughtPrefix : undefined;
     const messages = actionMessages(systemPrompt, task.question, prompt, turns);
     const modelStarted = performance.now();
-    const result = await endpoint.complete({
-      messages: prefix !== undefined ? [...messages, { role: 'assistant', content: prefix }] : messages,
-      continueFinalMessage: prefix !== undefined,
-      stop: ACTION_STOP_SEQUENCES,
-      n,
-      sampling,
-      signal,
-      ...(options.streamText ? { onText: (e) => onEvent({ type: 'model-text', step: index, choice: e.choiceIndex, delta: e.delta, ...(e.restarted ? { restarted: true } : {}) }) } : {}),
-    });
-    const modelMs = performance.now() - modelStarted;
-    const texts = result.choices.map((c) => storedModelOutput((prefix ?? '') + c.text));
-    onEvent({ type: 'model-reply', step: index, texts });
-    const extracted = texts.map(extractCode);
+    let modelMs = 0;
+    const sample = async (count: number, seed: number | undefined, firstChoice: number): Promise<ChatResult> => {
+      const started = performance.now();
+      const result = await endpoint.complete({
+        messages: withPrefix(messages, prefix),
+        continueFinalMessage: prefix !== undefined,
+        stop: ACTION_STOP_SEQUENCES,
+        n: count,
+        sampling: seed === sampling.seed ? sampling : { ...sampling, seed },
+        signal,
+        ...(options.streamText
+          ? { onText: (e) => onEvent({ type: 'model-text', step: index, choice: firstChoice + e.choiceIndex, delta: e.delta, ...(e.restarted ? { restarted: true } : {}) }) }
+          : {}),
+      });
+      modelMs += performance.now() - started;
+      return result;
+    };
     const callNumber = index + 1;
-    const execStarted = performance.now();
 
     let outcome: ExecOutcome;
     let chosen = 0;
-    let sagFields: Pick<Step, 'candidates' | 'winner' | 'voteGroups'> = {};
+    let texts: string[];
+    let extracted: ExtractedCode[];
+    let tokens: { prompt: number; completion: number };
+    let sagFields: Partial<Step> = {};
+    let execStarted: number;
     if (mode.kind === 'greedy') {
+      const result = await sample(1, sampling.seed, 0);
+      texts = result.choices.map((c) => storedModelOutput((prefix ?? '') + c.text));
+      onEvent({ type: 'model-reply', step: index, texts });
+      extracted = texts.map(extractCode);
+      tokens = { prompt: result.usage.promptTokens, completion: result.usage.completionTokens };
+      execStarted = performance.now();
       onEvent({ type: 'code', step: index, code: extracted[0].code });
       outcome = adjustForMissingBlock(extracted[0], await episode.exec(extracted[0].code, signal));
     } else {
-      const runs = distinctRuns(
-        extracted.map((e) => e.code),
-        mode.isolation === 'isolated' && mode.executeDuplicates !== true,
-      );
-      const executions = await episode.runCandidates(runs.codes, mode.isolation, signal);
-      const outcomes = extracted.map((e, i) => adjustForMissingBlock(e, executions[runs.runOf[i]].outcome));
-      const candidates: SagCandidate[] = outcomes.map((o, i) => {
-        const candidate: SagCandidate = { text: texts[i], code: extracted[i].code, valid: !o.error, voteKey: o.printOutput, printOutput: o.printOutput, lastValue: o.lastValue };
-        if (o.error) candidate.error = { ...o.error };
-        if (o.finalAnswer !== undefined) candidate.finalAnswer = o.finalAnswer;
-        const sameCodeAs = runs.sameCodeAs[i];
-        if (sameCodeAs !== undefined) candidate.sameCodeAs = sameCodeAs;
-        return candidate;
+      execStarted = modelStarted;
+      const sag = await runSagStep({
+        settings: mode,
+        episode,
+        sample,
+        sampling,
+        ...(prefix !== undefined ? { prefix } : {}),
+        adjust: adjustForMissingBlock,
+        onReply: (replies) => onEvent({ type: 'model-reply', step: index, texts: replies }),
+        ...(options.symbolic ? { symbolic: options.symbolic } : {}),
+        ...(signal ? { signal } : {}),
       });
-      const vote = voteOnCandidates(candidates);
-      chosen = vote.winner;
-      await episode.adoptCandidate(runs.runOf[chosen]);
-      outcome = outcomes[chosen];
-      if (mode.isolation === 'shared' && !vote.noValidCandidate) {
+      ({ texts, extracted, tokens, outcome } = sag);
+      chosen = sag.vote.winner;
+      if (mode.isolation === 'shared' && !sag.vote.noValidCandidate) {
         // The reference runs the winner once more in the shared state, after every candidate's side effects;
         // that run is what the model is shown.
         outcome = adjustForMissingBlock(extracted[chosen], await episode.exec(extracted[chosen].code, signal));
       }
-      sagFields = { candidates, winner: chosen, voteGroups: vote.groups };
-      onEvent({ type: 'vote', step: index, winner: chosen, candidates, groups: vote.groups });
+      sagFields = sagStepFields(sag);
+      onEvent({ type: 'vote', step: index, winner: chosen, candidates: sag.candidates, groups: sag.vote.groups, ...(sag.adaptive ? { rounds: sag.adaptive.rounds, stop: sag.adaptive.stop } : {}) });
       onEvent({ type: 'code', step: index, code: extracted[chosen].code });
     }
-    const execMs = performance.now() - execStarted;
+    // SAG interleaves requests and executions; its execution time is the step's time less the model's.
+    const execMs = mode.kind === 'greedy' ? performance.now() - execStarted : Math.max(0, performance.now() - execStarted - modelMs);
     const observationText = observationTurn(outcome, callNumber);
     onEvent({ type: 'observation', step: index, text: observationText, outcome });
     const record: Step = {
@@ -255,7 +291,7 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
       observation: observationFromOutcome(outcome, observationText),
       ...sagFields,
       timings: { modelMs, execMs, startedAt },
-      tokens: { prompt: result.usage.promptTokens, completion: result.usage.completionTokens },
+      tokens,
     };
     steps.push(record);
     turns.push({ modelOutput: record.modelOutput, observationText });
@@ -308,28 +344,4 @@ export async function* agentEpisodeEvents(options: AgentEpisodeOptions): AsyncGe
 /** The text of an error outcome, for one-line displays (CLI, logs). */
 export function describeStepError(error: ExecError): string {
   return error.type === 'CodeBlockMissing' ? error.message : formatErrorText(error);
-}
-
-/**
- * Which candidate codes to execute: with `share`, each distinct code once (in order of first appearance);
- * `runOf[i]` is the execution candidate i reads, `sameCodeAs[i]` the earlier candidate whose code it repeats.
- */
-export function distinctRuns(codes: readonly string[], share: boolean): { codes: string[]; runOf: number[]; sameCodeAs: (number | undefined)[] } {
-  const firstWith = new Map<string, number>();
-  const out: string[] = [];
-  const runOf: number[] = [];
-  const sameCodeAs: (number | undefined)[] = [];
-  codes.forEach((code, i) => {
-    const earlier = share ? firstWith.get(code) : undefined;
-    if (earlier !== undefined) {
-      runOf.push(runOf[earlier]);
-      sameCodeAs.push(earlier);
-      return;
-    }
-    firstWith.set(code, i);
-    runOf.push(out.length);
-    sameCodeAs.push(undefined);
-    out.push(code);
-  });
-  return { codes: out, runOf, sameCodeAs };
 }

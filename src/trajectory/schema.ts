@@ -80,8 +80,13 @@ export const originSchema = z.strictObject({
   /** SAG settings of a student run: candidates per step and how they were isolated. */
   sag: z
     .strictObject({
+      /** Candidates per step; for adaptive SAG the most a step may draw. */
       candidates: z.int().positive(),
       isolation: z.enum(['isolated', 'shared']),
+      /** Adaptive SAG: candidates drawn in rounds until the vote is decided (absent: all at once, the method's way). */
+      adaptive: z.strictObject({ firstRound: z.int().positive(), roundSize: z.int().positive(), agreement: z.number().gt(0).max(1) }).optional(),
+      /** `normalized`: outputs that differ only in form voted together (absent: exact print output). */
+      voteKeys: z.enum(['exact', 'normalized']).optional(),
     })
     .optional(),
   /** For imports: the file the record was read from and its line (1-based). */
@@ -191,10 +196,21 @@ export const stepTimingsSchema = z.strictObject({
 });
 
 export const stepTokensSchema = z.strictObject({
+  /** Prompt tokens the server counted (summed over the requests of an adaptive SAG step). */
   prompt: nonNegativeInt.optional(),
-  /** Completion tokens (all candidates together for SAG). */
+  /** Completion tokens (all candidates together for SAG: every token sampled for the step). */
   completion: nonNegativeInt.optional(),
 });
+
+/** One round of an adaptive SAG step: one request for several candidates. */
+export const sagRoundSchema = z.strictObject({
+  /** Candidates the round drew (they follow the earlier rounds' in `candidates`). */
+  candidates: nonNegativeInt,
+  /** The seed sent with the round's request. */
+  seed: z.int().optional(),
+  tokens: stepTokensSchema.optional(),
+});
+export type SagRound = z.infer<typeof sagRoundSchema>;
 
 export const stepSchema = z.strictObject({
   /** The text after `Thought:` up to `Code:` (for the first step with FTP: including the prefix). */
@@ -211,6 +227,13 @@ export const stepSchema = z.strictObject({
   winner: nonNegativeInt.optional(),
   /** SAG: vote groups, in order of first appearance. */
   voteGroups: z.array(voteGroupSchema).optional(),
+  /** Adaptive SAG: the rounds drawn, in order (absent when every candidate came from one request). */
+  sagRounds: z.array(sagRoundSchema).optional(),
+  /**
+   * Adaptive SAG: why drawing stopped. `decided`: no further candidate could change the winner; `agreement`:
+   * the leading group reached the agreement setting; `budget`: every allowed candidate was drawn.
+   */
+  sagStop: z.enum(['decided', 'agreement', 'budget']).optional(),
   timings: stepTimingsSchema.optional(),
   tokens: stepTokensSchema.optional(),
   /** Review flag: keep this step in the training context but give it no loss (weight 0 / `train: false`). */
