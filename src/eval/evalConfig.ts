@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { retrievalSettingSchema } from '../teacher/runConfig';
 import { readJsonManifest } from '../runs/runFiles';
+import { adaptiveSagDefaults } from '../agent/candidateVote';
 
 /**
  * The settings of an evaluation run and the manifest kept in its folder. A run folder holds:
@@ -16,6 +17,23 @@ import { readJsonManifest } from '../runs/runFiles';
 /** METHOD §5: n = 8, temperature 0.4, top_p 0.8, seed 42, max_tokens 1024; greedy uses temperature 0. */
 export const sagDefaults = { candidates: 8, temperature: 0.4, topP: 0.8, seed: 42, maxTokens: 1024 } as const;
 
+export const adaptiveSagSchema = z
+  .object({
+    firstRound: z.int().min(2).max(64).default(adaptiveSagDefaults.firstRound),
+    roundSize: z.int().min(1).max(64).default(adaptiveSagDefaults.roundSize),
+    /** A share of the candidates drawn: more than half, so two groups can never both reach it. */
+    agreement: z.number().gt(0.5).max(1).default(adaptiveSagDefaults.agreement),
+  })
+  .strict();
+
+/**
+ * Which behaviour a run follows where the studio and the method's reference implementation differ.
+ * `reference` samples SAG the reference's way only (every candidate at once, exact vote keys): adaptive rounds
+ * and normalised keys are ignored, with a note at the start of the run.
+ */
+export const compatibilitySchema = z.enum(['studio', 'reference']);
+export type Compatibility = z.infer<typeof compatibilitySchema>;
+
 export const evalModeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('greedy') }),
   z.object({
@@ -25,6 +43,14 @@ export const evalModeSchema = z.discriminatedUnion('kind', [
     isolation: z.enum(['isolated', 'shared']).default('isolated'),
     /** Run every copy of a repeated candidate code (isolated mode runs each distinct code once by default). */
     executeDuplicates: z.boolean().optional(),
+    /**
+     * Adaptive SAG: candidates in rounds (the first of `firstRound`, then of `roundSize`), stopping once more
+     * could not change the vote or the leading group holds `agreement` of those drawn; `candidates` is the
+     * most a step draws. Absent: the method's fixed N in one request.
+     */
+    adaptive: adaptiveSagSchema.optional(),
+    /** `normalized` votes outputs that differ only in form together (absent: exact print output, the method's rule). */
+    voteKeys: z.enum(['exact', 'normalized']).optional(),
   }),
 ]);
 export type EvalMode = z.infer<typeof evalModeSchema>;
@@ -70,6 +96,7 @@ export const evalRunConfigSchema = z.object({
     .default({ factual: 'exact-match' }),
   /** The agent's prompt profile (the short student prompt by default, METHOD §7). */
   promptProfile: z.string().default('student'),
+  compatibility: compatibilitySchema.default('studio'),
 });
 export type EvalRunConfig = z.infer<typeof evalRunConfigSchema>;
 export type EvalRunConfigInput = z.input<typeof evalRunConfigSchema>;
@@ -84,6 +111,22 @@ export function effectiveSampling(config: EvalRunConfig): { temperature: number;
     maxTokens: config.maxTokens,
     n: config.mode.kind === 'sag' ? config.mode.candidates : 1,
   };
+}
+
+/** The mode a run actually uses: under the `reference` compatibility, SAG without adaptive rounds or normalised keys. */
+export function effectiveMode(config: Pick<EvalRunConfig, 'mode' | 'compatibility'>): EvalMode {
+  if (config.mode.kind !== 'sag' || config.compatibility !== 'reference') return config.mode;
+  const { adaptive: _adaptive, voteKeys: _voteKeys, ...fixed } = config.mode;
+  return fixed;
+}
+
+/** Why the run's mode differs from its settings, for the start of the run; empty when it does not. */
+export function ignoredModeSettings(config: Pick<EvalRunConfig, 'mode' | 'compatibility'>): string[] {
+  if (config.mode.kind !== 'sag' || config.compatibility !== 'reference') return [];
+  const notes: string[] = [];
+  if (config.mode.adaptive) notes.push('the reference compatibility samples all SAG candidates of a step at once: the adaptive setting is ignored');
+  if (config.mode.voteKeys === 'normalized') notes.push('the reference compatibility votes on exact print output: normalised vote keys are ignored');
+  return notes;
 }
 
 /** One start of the run (the first, or a resume). */
@@ -147,7 +190,7 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
 }
 
 /** Settings that change results: a resumed run must keep them, or its questions would not be comparable. */
-const reproducibilityKeys = ['mode', 'temperature', 'topP', 'seed', 'maxTokens', 'maxSteps', 'retrieval', 'scoring', 'promptProfile', 'limit', 'sample'] as const satisfies readonly (keyof EvalRunConfig)[];
+const reproducibilityKeys = ['mode', 'compatibility', 'temperature', 'topP', 'seed', 'maxTokens', 'maxSteps', 'retrieval', 'scoring', 'promptProfile', 'limit', 'sample'] as const satisfies readonly (keyof EvalRunConfig)[];
 
 /** What differs between the run folder's settings and a new start's, as readable lines; empty when it may resume. */
 export function incompatibleEvalSettings(previous: EvalManifest, config: EvalRunConfig, benchmarkHashes: ReadonlyMap<string, string>): string[] {

@@ -14,6 +14,7 @@ import {
   type EvalManifest,
   type EvalRunConfig,
   type EvalSession,
+  ignoredModeSettings,
   incompatibleEvalSettings,
   manifestFile,
   readEvalManifest,
@@ -135,7 +136,7 @@ interface PendingQuestion {
 
 async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outerSignal: AbortSignal, options: EvalRunOptions): AsyncGenerator<EvalRunEvent> {
   const now = deps.now ?? Date.now;
-  const notes: string[] = [];
+  const notes: string[] = ignoredModeSettings(config);
   const benchmarks = await readBenchmarks(config.benchmarks);
   await mkdir(path.join(config.runFolder, 'trajectories'), { recursive: true });
 

@@ -10,7 +10,7 @@ import { type RetrievalBackend } from '../retrieval/types';
 import { type EpisodeOptions } from '../sandbox';
 import { SympyChecker } from '../scoring/sympyChecker';
 import { type RetrievalSetting } from '../teacher/runConfig';
-import { effectiveSampling, type EvalRunConfig } from './evalConfig';
+import { effectiveMode, effectiveSampling, type EvalRunConfig } from './evalConfig';
 import { type EvalRunDependencies } from './evalRun';
 import { type SandboxTiming, studentEpisodeRunner } from './studentAgent';
 
@@ -71,11 +71,19 @@ export async function readAdapterManifest(adapter: string): Promise<Record<strin
   return undefined;
 }
 
-/** The agent loop's mode for a run's mode setting. */
-export function agentModeOf(config: Pick<EvalRunConfig, 'mode'>): AgentMode {
-  if (config.mode.kind !== 'sag') return { kind: 'greedy' };
-  const { candidates, isolation, executeDuplicates } = config.mode;
-  return { kind: 'sag', candidates, isolation, ...(executeDuplicates === true ? { executeDuplicates } : {}) };
+/** The agent loop's mode for a run's settings (the compatibility decides what of the mode applies). */
+export function agentModeOf(config: Pick<EvalRunConfig, 'mode'> & Partial<Pick<EvalRunConfig, 'compatibility'>>): AgentMode {
+  const mode = effectiveMode({ mode: config.mode, compatibility: config.compatibility ?? 'studio' });
+  if (mode.kind !== 'sag') return { kind: 'greedy' };
+  const { candidates, isolation, executeDuplicates, adaptive, voteKeys } = mode;
+  return {
+    kind: 'sag',
+    candidates,
+    isolation,
+    ...(executeDuplicates === true ? { executeDuplicates } : {}),
+    ...(adaptive ? { adaptive: { ...adaptive } } : {}),
+    ...(voteKeys === 'normalized' ? { voteKeys } : {}),
+  };
 }
 
 /**
@@ -99,6 +107,7 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
   const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
   const prompt = await loadPromptProfile(config.promptProfile, services.promptFolders ?? []);
   const retrieval = await openRetrieval(config.retrieval);
+  const symbolic = new SympyChecker({ python: services.sandbox?.interpreter || undefined });
   const agent = studentEpisodeRunner({
     endpoint: student,
     prompt,
@@ -110,8 +119,8 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
     // One pre-started worker per question slot, so no question waits for Python to start (bounded: idle workers hold memory).
     warmEpisodes: Math.min(config.concurrency, 32),
     ...(services.streamText ? { streamText: true } : {}),
+    symbolic,
   });
-  const symbolic = new SympyChecker({ python: services.sandbox?.interpreter || undefined });
   let isolation: string;
   try {
     isolation = await agent.isolation();

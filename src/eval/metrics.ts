@@ -41,6 +41,27 @@ export function wilsonInterval(successes: number, n: number, z = 1.9599639845400
   return { low: successes === 0 ? 0 : Math.max(0, centre - half), high: successes === n ? 1 : Math.min(1, centre + half) };
 }
 
+/**
+ * A 95 % interval for the difference of two accuracies measured on the same questions (B − A), from the
+ * paired counts: `bothRight`, `onlyA` (right in A only), `onlyB`, `bothWrong`. Newcombe's hybrid score
+ * method for paired proportions (Newcombe 1998, method 10): Wilson intervals of both accuracies, combined
+ * with the correlation of the pairs, so it is sound at 0 % and 100 % and tight when most verdicts agree.
+ */
+export function pairedDifferenceInterval(bothRight: number, onlyA: number, onlyB: number, bothWrong: number): { low: number; high: number } {
+  const n = bothRight + onlyA + onlyB + bothWrong;
+  if (n === 0) return { low: -1, high: 1 };
+  const pA = (bothRight + onlyA) / n;
+  const pB = (bothRight + onlyB) / n;
+  const a = wilsonInterval(bothRight + onlyA, n);
+  const b = wilsonInterval(bothRight + onlyB, n);
+  const margins = (bothRight + onlyA) * (onlyB + bothWrong) * (bothRight + onlyB) * (onlyA + bothWrong);
+  const phi = margins > 0 ? (bothRight * bothWrong - onlyA * onlyB) / Math.sqrt(margins) : 0;
+  const diff = pB - pA;
+  const below = Math.sqrt(Math.max(0, (pB - b.low) ** 2 - 2 * phi * (pB - b.low) * (a.high - pA) + (a.high - pA) ** 2));
+  const above = Math.sqrt(Math.max(0, (b.high - pB) ** 2 - 2 * phi * (b.high - pB) * (pA - a.low) + (pA - a.low) ** 2));
+  return { low: Math.max(-1, diff - below), high: Math.min(1, diff + above) };
+}
+
 /** Counts of actions and how many failed to parse or to execute. */
 export interface ErrorCounts {
   actions: number;
@@ -89,7 +110,12 @@ export interface QuestionResult {
   hasFailingStep: boolean;
   fromFallback: boolean;
   retrievalCalls: number;
+  /** Every token the model generated for the question (all SAG candidates, all rounds, the fallback excluded). */
   completionTokens: number;
+  /** Actions sampled: SAG candidates drawn over all steps (greedy: one per step). */
+  candidates: number;
+  /** Model requests for the steps (adaptive SAG: one per round). */
+  modelCalls: number;
   wallMs: number;
   /** `trajectories/<benchmark>.traj.jsonl`, relative to the run folder. */
   file: string;
@@ -113,6 +139,11 @@ export interface BenchmarkMetrics {
   meanCompletionTokens: number;
   completionTokens: number;
   promptTokens: number;
+  /** Actions sampled per question (SAG candidates drawn; greedy: one per step), and in all. */
+  meanCandidates: number;
+  candidates: number;
+  /** Model requests per question for the steps. */
+  meanModelCalls: number;
   meanWallMs: number;
   /** Every sampled candidate (greedy: every action). */
   sampled: ErrorRates;
@@ -174,6 +205,8 @@ export function questionResult(t: Trajectory, file: string, slot: number): Quest
     fromFallback: t.fromFallback === true,
     retrievalCalls: t.steps.reduce((n, s) => n + (s.observation?.webSearchCalls.length ?? 0), 0),
     completionTokens: t.steps.reduce((n, s) => n + (s.tokens?.completion ?? 0), 0),
+    candidates: t.steps.reduce((n, s) => n + (s.candidates?.length || 1), 0),
+    modelCalls: t.steps.reduce((n, s) => n + (s.sagRounds?.length || 1), 0),
     wallMs: meta?.durationMs ?? 0,
     file,
     slot,
@@ -195,6 +228,8 @@ export class BenchmarkAccumulator {
   private retrievalCalls = 0;
   private completionTokens = 0;
   private promptTokens = 0;
+  private candidates = 0;
+  private modelCalls = 0;
   private wallMs = 0;
   private agreementSum = 0;
   private sagSteps = 0;
@@ -216,6 +251,8 @@ export class BenchmarkAccumulator {
     this.retrievalCalls += row.retrievalCalls;
     this.completionTokens += row.completionTokens;
     this.promptTokens += t.steps.reduce((n, s) => n + (s.tokens?.prompt ?? 0), 0);
+    this.candidates += row.candidates;
+    this.modelCalls += row.modelCalls;
     this.wallMs += row.wallMs;
     for (const step of t.steps) {
       const e = stepErrors(step);
@@ -245,6 +282,9 @@ export class BenchmarkAccumulator {
       meanCompletionTokens: mean(this.completionTokens),
       completionTokens: this.completionTokens,
       promptTokens: this.promptTokens,
+      meanCandidates: mean(this.candidates),
+      candidates: this.candidates,
+      meanModelCalls: mean(this.modelCalls),
       meanWallMs: mean(this.wallMs),
       sampled: rates(this.sampled),
       chosen: rates(this.chosen),
@@ -299,7 +339,7 @@ function pct(x: number): string {
 
 /** The per-benchmark table as text (CLI output, logs), one row per benchmark and the average. */
 export function formatMetricsTable(m: RunMetrics): string[] {
-  const header = ['benchmark', 'n', 'acc %', '95% CI', 'parse err % (sampled→chosen)', 'exec err % (sampled→chosen)', 'vote agr.', 'steps', 'searches', 'tokens', 'errors'];
+  const header = ['benchmark', 'n', 'acc %', '95% CI', 'parse err % (sampled→chosen)', 'exec err % (sampled→chosen)', 'vote agr.', 'steps', 'searches', 'cand./q', 'tokens/q', 'errors'];
   const rows = m.benchmarks.map((b) => [
     b.name,
     String(b.questions),
@@ -310,6 +350,7 @@ export function formatMetricsTable(m: RunMetrics): string[] {
     b.voteAgreement === undefined ? '—' : b.voteAgreement.toFixed(2),
     b.meanSteps.toFixed(2),
     b.meanRetrievalCalls.toFixed(2),
+    b.meanCandidates.toFixed(1),
     b.meanCompletionTokens.toFixed(0),
     String(b.runErrors),
   ]);
@@ -321,6 +362,7 @@ export function formatMetricsTable(m: RunMetrics): string[] {
     `${pct(m.sampled.parseRate)} → ${pct(m.chosen.parseRate)}`,
     `${pct(m.sampled.execRate)} → ${pct(m.chosen.execRate)}`,
     m.voteAgreement === undefined ? '—' : m.voteAgreement.toFixed(2),
+    '',
     '',
     '',
     '',

@@ -3,6 +3,7 @@ import { type PromptProfile } from '../agent/promptProfiles';
 import { type SamplingSettings } from '../llm/types';
 import { type RetrievalBackend } from '../retrieval/types';
 import { type CandidateExecution, type CandidateIsolation, type EpisodeOptions, type ExecOutcome, type PythonEpisode, SandboxPool } from '../sandbox';
+import { type SymbolicEquality } from '../scoring/sympyChecker';
 import { type EvalEpisodeRunner } from './evalRun';
 
 export interface StudentAgentSettings {
@@ -18,6 +19,8 @@ export interface StudentAgentSettings {
   warmEpisodes?: number;
   /** Stream model text into `model-text` events (live views). */
   streamText?: boolean;
+  /** For `normalized` SAG vote keys. */
+  symbolic?: SymbolicEquality;
 }
 
 /** Passages per `web_search` call (METHOD §3: top 3). */
@@ -105,6 +108,7 @@ export function studentEpisodeRunner(settings: StudentAgentSettings): {
           maxSteps: settings.maxSteps,
           sampling: settings.sampling,
           ...(settings.streamText ? { streamText: true } : {}),
+          ...(settings.symbolic ? { symbolic: settings.symbolic } : {}),
           signal,
         },
         onEvent,

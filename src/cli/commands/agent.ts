@@ -10,6 +10,8 @@ import { testConnection, formatConnectionReport } from '../../llm/testConnection
 import { startEpisode } from '../../sandbox/index';
 import { type RetrievalBackend } from '../../retrieval/types';
 import { HttpRetrievalBackend } from '../../retrieval/retrieveApi';
+import { SympyChecker } from '../../scoring/sympyChecker';
+import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
 
 function roleOption(args: ParsedCliArgs): EndpointRole {
   const role = stringOption(args, 'profile') ?? 'teacher';
@@ -81,7 +83,8 @@ export function agentEventPrinter(io: CliIo): (event: AgentEvent) => void {
         break;
       case 'vote':
         write(`[vote: ${event.candidates.filter((c) => c.valid).length}/${event.candidates.length} candidates valid; ` +
-          `groups ${event.groups.map((g) => g.members.length).join('+') || 'none'}; winner ${event.winner}]\n`);
+          `groups ${event.groups.map((g) => g.members.length).join('+') || 'none'}; winner ${event.winner}` +
+          `${event.rounds ? `; ${event.rounds.length} ${event.rounds.length === 1 ? 'round' : 'rounds'} (${event.rounds.map((r) => r.candidates).join('+')}), stopped: ${event.stop ?? 'budget'}` : ''}]\n`);
         break;
       case 'code':
         break;
@@ -119,6 +122,7 @@ export const askCommand: CliCommand = {
     '  --max-steps N          action steps before the fallback answer (default 5)',
     '  --sag N                self-consistent action generation with N candidates per step',
     '  --shared               run SAG candidates in one shared state, as the reference did',
+    ...sagCliUsage,
     '  --temperature T --top-p P --seed S --max-tokens N   sampling (defaults: greedy, seed 42)',
     '  --first-thought TEXT   first-thought prefix for the first step',
     '  --domain math|factual  the question\'s domain (recorded in the trajectory; default math)',
@@ -138,6 +142,7 @@ export const askCommand: CliCommand = {
     'max-steps': { type: 'string' },
     sag: { type: 'string' },
     shared: { type: 'boolean' },
+    ...sagCliOptions,
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },
@@ -167,13 +172,17 @@ export const askCommand: CliCommand = {
     const folder = stringOption(args, 'prompts-folder');
     const prompt = await loadPromptProfile(stringOption(args, 'prompt') ?? (role === 'teacher' ? 'teacher' : 'student'), folder ? [path.resolve(io.cwd, folder)] : []);
     const sagCandidates = stringOption(args, 'sag') === undefined ? undefined : wholeNumber(args, 'sag', 8, 1);
-    const mode: AgentMode = sagCandidates === undefined ? { kind: 'greedy' } : { kind: 'sag', candidates: sagCandidates, isolation: args.values.shared === true ? 'shared' : 'isolated' };
+    const sagExtras = sagExtrasFromArgs(args, sagCandidates !== undefined);
+    const mode: AgentMode =
+      sagCandidates === undefined ? { kind: 'greedy' } : { kind: 'sag', candidates: sagCandidates, isolation: args.values.shared === true ? 'shared' : 'isolated', ...sagExtras };
     const sampling: Partial<SamplingSettings> = {};
     if (stringOption(args, 'temperature') !== undefined) sampling.temperature = numberOption(args, 'temperature', 0);
     if (stringOption(args, 'top-p') !== undefined) sampling.topP = numberOption(args, 'top-p', 1);
     if (stringOption(args, 'seed') !== undefined) sampling.seed = wholeNumber(args, 'seed', 42, 0);
     if (stringOption(args, 'max-tokens') !== undefined) sampling.maxTokens = wholeNumber(args, 'max-tokens', 1024, 1);
     const retrieval = await retrievalFromArgs(args, io);
+    // Normalised vote keys compare expressions with sympy, in the interpreter the sandbox uses.
+    const symbolic = sagExtras.voteKeys === 'normalized' ? new SympyChecker() : undefined;
     const episode = await startEpisode({
       ...(retrieval ? { webSearch: (query: string, signal?: AbortSignal) => retrieval.search(query, 3, signal) } : {}),
       onWarning: (message) => io.stderr(`warning: ${message}\n`),
@@ -193,6 +202,7 @@ export const askCommand: CliCommand = {
           sampling,
           ...(firstThought ? { firstThoughtPrefix: firstThought.startsWith('Thought:') ? firstThought : `Thought: ${firstThought}\n\n` } : {}),
           streamText: true,
+          ...(symbolic ? { symbolic } : {}),
           signal: io.signal,
         },
         agentEventPrinter(io),
@@ -203,6 +213,7 @@ export const askCommand: CliCommand = {
       return 0;
     } finally {
       await episode.close();
+      await symbolic?.close();
     }
   },
 };

@@ -10,6 +10,7 @@ import { formatMetricsTable } from '../../eval/metrics';
 import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
 import { printRunProgress } from '../runProgressLine';
+import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
 
 function optionalInt(args: ParsedCliArgs, key: string): number | undefined {
   const v = stringOption(args, key);
@@ -56,6 +57,9 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   const isolation = stringOption(args, 'isolation');
   const adapter = stringOption(args, 'adapter');
   const scripted = stringOption(args, 'scripted-student');
+  const compatibility = stringOption(args, 'compat');
+  if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
+  const sagExtras = sagExtrasFromArgs(args, args.values.greedy !== true);
   const parsed = evalRunConfigSchema.safeParse({
     runFolder: path.resolve(io.cwd, stringOption(args, 'out') ?? path.join('eval-runs', timestampFolder())),
     benchmarks,
@@ -75,6 +79,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
             candidates: optionalInt(args, 'sag') ?? sagDefaults.candidates,
             isolation: args.values['shared-state'] === true ? 'shared' : 'isolated',
             ...(args.values['execute-duplicates'] === true ? { executeDuplicates: true } : {}),
+            ...sagExtras,
           },
     temperature: optionalNumber(args, 'temperature'),
     topP: optionalNumber(args, 'top-p'),
@@ -91,6 +96,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),
     },
     ...(stringOption(args, 'prompt') ? { promptProfile: stringOption(args, 'prompt') } : {}),
+    ...(compatibility ? { compatibility } : {}),
   });
   if (!parsed.success) throw new CliUsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
@@ -118,6 +124,9 @@ export const evalCommand: CliCommand = {
     '  --shared-state            SAG candidates run one after another in one state (the reference\'s behaviour)',
     '  --execute-duplicates      run every copy of a repeated candidate code (by default identical codes',
     '                            run once per step and share the outcome)',
+    ...sagCliUsage,
+    '  --compat studio|reference the reference samples every SAG candidate at once with exact vote keys',
+    '                            (adaptive and normalized settings are then ignored); default studio',
     `  --temperature T --top-p P --seed N --max-tokens N   sampling (SAG default ${sagDefaults.temperature} / ${sagDefaults.topP} / ${sagDefaults.seed} / ${sagDefaults.maxTokens})`,
     '  --max-steps N             action steps before the fallback answer (default 5)',
     '  --index DIR               LanceDB index for web_search   (or --retrieval-url URL of a /retrieve server)',
@@ -143,6 +152,8 @@ export const evalCommand: CliCommand = {
     greedy: { type: 'boolean' },
     'shared-state': { type: 'boolean' },
     'execute-duplicates': { type: 'boolean' },
+    ...sagCliOptions,
+    compat: { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },
