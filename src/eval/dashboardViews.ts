@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type RunView, type TrajectoryPane } from '../protocol/evalDashboard';
 import { type Trajectory } from '../trajectory/schema';
-import { type EvalManifest, readEvalManifest } from './evalConfig';
+import { effectiveMode, type EvalManifest, readEvalManifest } from './evalConfig';
 import { type RunResults } from './runResults';
 
 /**
@@ -10,9 +10,13 @@ import { type RunResults } from './runResults';
  * under plain node). Field names match the dashboard protocol's schemas.
  */
 
+/** The mode as the run used it, e.g. `SAG ×8`, `SAG ≤8, adaptive 3+3`, `SAG ×8 (shared state, normalized votes)`. */
 export function modeLabel(manifest: EvalManifest): string {
-  const m = manifest.config.mode;
-  return m.kind === 'sag' ? `SAG ×${m.candidates}${m.isolation === 'shared' ? ' (shared state)' : ''}` : 'greedy';
+  const m = effectiveMode(manifest.config);
+  if (m.kind !== 'sag') return 'greedy';
+  const notes = [m.isolation === 'shared' ? 'shared state' : '', m.voteKeys === 'normalized' ? 'normalized votes' : '', manifest.config.compatibility === 'reference' ? 'reference' : ''].filter(Boolean);
+  const size = m.adaptive ? `SAG ≤${m.candidates}, adaptive ${m.adaptive.firstRound}+${m.adaptive.roundSize}${m.adaptive.agreement < 1 ? ` (agreement ${m.adaptive.agreement})` : ''}` : `SAG ×${m.candidates}`;
+  return notes.length ? `${size} (${notes.join(', ')})` : size;
 }
 
 export function runStatus(manifest: EvalManifest, pending: number, running: boolean): string {

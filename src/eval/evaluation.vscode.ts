@@ -15,6 +15,7 @@ import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
 import { type RetrievalSetting } from '../teacher/runConfig';
 import { writeTrajectoryFile } from '../trajectory/jsonlWriters';
 import { newTrajectory, type Step, type Task, type Trajectory } from '../trajectory/schema';
+import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { type EvalMode, type EvalRunConfig, evalRunConfigSchema, sagDefaults } from './evalConfig';
 import { EvalDashboardPanel, type EvalWorkspace } from './evalDashboard.vscode';
 import { type EvalRunEvent, runEvaluation } from './evalRun';
@@ -67,6 +68,12 @@ const sagMode: EvalMode = { kind: 'sag', candidates: 8, isolation: 'isolated' };
 async function pickMode(title: string): Promise<EvalMode | undefined> {
   const items: (vscode.QuickPickItem & { mode: EvalMode })[] = [
     { label: 'SAG, 8 candidates', description: 'temperature 0.4, top_p 0.8, seed 42 — the method\'s setting', mode: sagMode },
+    {
+      label: 'Adaptive SAG, up to 8 candidates',
+      description: `rounds of ${adaptiveSagDefaults.firstRound}, stopping once more candidates could not change the vote or all agree`,
+      detail: 'Usually far fewer model tokens than 8 at once; compare it with a fixed run to see the accuracy difference.',
+      mode: { kind: 'sag', candidates: 8, isolation: 'isolated', adaptive: { ...adaptiveSagDefaults } },
+    },
     { label: 'SAG, 4 candidates', description: 'half the samples per step', mode: { kind: 'sag', candidates: 4, isolation: 'isolated' } },
     { label: 'Greedy', description: 'one action per step, temperature 0', mode: { kind: 'greedy' } },
   ];
@@ -201,7 +208,7 @@ export function registerEvaluation(services: StudioServices): void {
       const name = await vscode.window.showInputBox({
         title: step(4),
         prompt: 'Name of the run folder (under .trajectory-studio/eval-runs); an existing run of that name is resumed',
-        value: `${timestamp()}-${mode.kind === 'sag' ? `sag${mode.candidates}` : 'greedy'}`,
+        value: `${timestamp()}-${mode.kind === 'sag' ? `sag${mode.adaptive ? '-adaptive' : ''}${mode.candidates}` : 'greedy'}`,
         ignoreFocusOut: true,
         validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "_" and "-" only'),
       });

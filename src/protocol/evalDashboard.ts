@@ -30,6 +30,9 @@ export const benchmarkRowSchema = z.object({
   meanCompletionTokens: z.number(),
   completionTokens: z.number(),
   promptTokens: z.number(),
+  meanCandidates: z.number(),
+  candidates: z.number(),
+  meanModelCalls: z.number(),
   meanWallMs: z.number(),
   sampled: errorRatesSchema,
   chosen: errorRatesSchema,
@@ -54,6 +57,8 @@ export const questionRowSchema = z.object({
   fromFallback: z.boolean(),
   retrievalCalls: z.number(),
   completionTokens: z.number(),
+  candidates: z.number(),
+  modelCalls: z.number(),
   wallMs: z.number(),
   file: z.string(),
   slot: z.number(),
@@ -90,6 +95,9 @@ export type RunListEntry = z.infer<typeof runListEntrySchema>;
 export const flippedSchema = z.object({ benchmark: z.string(), taskId: z.string(), question: z.string(), a: questionRowSchema, b: questionRowSchema });
 export type FlippedRow = z.infer<typeof flippedSchema>;
 
+const pairedDeltaSchema = z.object({ questions: z.number(), delta: z.number(), interval });
+const samplingCostSchema = z.object({ questions: z.number(), candidatesPerQuestion: z.number(), tokensPerQuestion: z.number(), modelCallsPerQuestion: z.number() });
+
 export const comparisonViewSchema = z.object({
   a: z.object({ runFolder: z.string(), label: z.string(), mode: z.string() }),
   b: z.object({ runFolder: z.string(), label: z.string(), mode: z.string() }),
@@ -101,9 +109,16 @@ export const comparisonViewSchema = z.object({
       accuracyDelta: z.number().optional(),
       chosenParseRateDelta: z.number().optional(),
       chosenExecRateDelta: z.number().optional(),
+      pairedDelta: pairedDeltaSchema.optional(),
+      candidateSaving: z.number().optional(),
+      tokenSaving: z.number().optional(),
     }),
   ),
   averageAccuracy: z.object({ a: z.number(), b: z.number(), delta: z.number() }),
+  /** B − A over every question both runs answered, with its 95 % interval. */
+  pairedDelta: pairedDeltaSchema.optional(),
+  /** What each run sampled per question, and B's saving against A. */
+  sampling: z.object({ a: samplingCostSchema, b: samplingCostSchema, candidateSaving: z.number().optional(), tokenSaving: z.number().optional() }),
   fixed: z.array(flippedSchema),
   broken: z.array(flippedSchema),
   paired: z.number(),

@@ -96,6 +96,11 @@ export const stepViewSchema = z.object({
   candidates: z.array(candidateViewSchema).optional(),
   winner: z.number().int().optional(),
   voteGroups: z.array(z.object({ voteKey: cappedTextSchema, members: z.array(z.number().int()) })).optional(),
+  /** Adaptive SAG: the rounds in order (candidates drawn, seed, tokens generated) and why drawing stopped. */
+  sagRounds: z.array(z.object({ candidates: z.number().int().nonnegative(), seed: z.number().int().optional(), completionTokens: z.number().int().optional() })).optional(),
+  sagStop: z.enum(['decided', 'agreement', 'budget']).optional(),
+  /** The most candidates the step could have drawn (the run's SAG setting), when known. */
+  sagBudget: z.number().int().positive().optional(),
 });
 export type StepView = z.infer<typeof stepViewSchema>;
 

@@ -39,7 +39,7 @@ function observationView(o: Observation): ObservationView {
   return view;
 }
 
-export function stepView(step: Step, index: number, previous?: Observation): StepView {
+export function stepView(step: Step, index: number, previous?: Observation, sagBudget?: number): StepView {
   const view: StepView = {
     index,
     thought: step.thought,
@@ -63,6 +63,15 @@ export function stepView(step: Step, index: number, previous?: Observation): Ste
     }));
     view.voteGroups = groups.map((g) => ({ voteKey: capText(g.voteKey, passageDisplayChars), members: [...g.members] }));
     if (step.winner !== undefined) view.winner = step.winner;
+    if (step.sagRounds) {
+      view.sagRounds = step.sagRounds.map((r) => ({
+        candidates: r.candidates,
+        ...(r.seed !== undefined ? { seed: r.seed } : {}),
+        ...(r.tokens?.completion !== undefined ? { completionTokens: r.tokens.completion } : {}),
+      }));
+      if (step.sagStop) view.sagStop = step.sagStop;
+      if (sagBudget !== undefined) view.sagBudget = sagBudget;
+    }
   }
   return view;
 }
@@ -76,7 +85,7 @@ export function trajectoryView(slot: number, t: Trajectory, dirty: boolean): Tra
     question: t.task.question,
     domain: t.task.domain,
     origin,
-    steps: t.steps.map((step, i) => stepView(step, i, previousObservation(t, i))),
+    steps: t.steps.map((step, i) => stepView(step, i, previousObservation(t, i), t.origin.sag?.candidates)),
     fromFallback: t.fromFallback === true,
     verdict: t.judgement ? (t.judgement.correct ? 'correct' : 'incorrect') : 'unjudged',
     review: { status: t.review.status, reasonTags: [...t.review.reasonTags], ...(t.review.note ? { note: t.review.note } : {}) },

@@ -7,18 +7,20 @@ import { repoRoot } from '../../e2e/lib.mjs';
 import { defaultProfile } from '../../src/llm/profiles';
 import { serveRetrieval, type RetrievalServer } from '../../src/retrieval/retrieveApi';
 import { type Benchmark, readBenchmarks } from '../../src/eval/benchmarks';
+import { adaptiveSagDefaults } from '../../src/agent/candidateVote';
 import { evalRunConfigSchema, type EvalMode } from '../../src/eval/evalConfig';
 import { runEvaluation } from '../../src/eval/evalRun';
 import { prepareEvalRun } from '../../src/eval/evalSetup';
 import { type RunMetrics } from '../../src/eval/metrics';
+import { parseTrajectory } from '../../src/trajectory/schema';
 import { compareRuns } from '../../src/eval/runComparison';
 import { arithmeticAgent, evaluateIntegerExpression, type FakeModelServer, firstAnswering, startFakeModelServer } from '../support/fakeModelServer';
 import { answerKeyRetrieval, benchmarkStudent, type StudentPlan } from '../unit/eval/scriptedStudent';
 import { openStudio, type StudioSession } from './support/studioSession';
 
-// One code-server session on a copy of the examples workspace with two finished runs of the scripted
-// student (greedy, then SAG ×8) over the example benchmarks: the dashboard, the drill-down into the
-// editor, the comparison, and a quick eval of one typed question watched in the editor.
+// One code-server session on a copy of the examples workspace with three finished runs of the scripted
+// student (greedy, adaptive SAG up to 8, then SAG ×8) over the example benchmarks: the dashboard, the
+// drill-down into the editor, the comparisons, and a quick eval of one typed question watched in the editor.
 
 let studio: StudioSession;
 let server: FakeModelServer;
@@ -28,6 +30,7 @@ let benchmarks: Benchmark[];
 let plan: StudentPlan;
 let greedy: RunMetrics;
 let sag: RunMetrics;
+let adaptive: RunMetrics;
 
 async function evaluate(runFolder: string, mode: EvalMode): Promise<RunMetrics> {
   const config = evalRunConfigSchema.parse({
@@ -65,6 +68,7 @@ before(async () => {
   server = await startFakeModelServer({ script: firstAnswering(benchmarkStudent(tasks, plan), arithmeticAgent()), models: ['student'] });
   const runs = path.join(workspace, '.trajectory-studio', 'eval-runs');
   greedy = await evaluate(path.join(runs, 'greedy'), { kind: 'greedy' });
+  adaptive = await evaluate(path.join(runs, 'sag8-adaptive'), { kind: 'sag', candidates: 8, isolation: 'isolated', adaptive: adaptiveSagDefaults });
   sag = await evaluate(path.join(runs, 'sag8'), { kind: 'sag', candidates: 8, isolation: 'isolated' });
   studio = await openStudio({
     name: 'eval-dashboard',
@@ -156,6 +160,56 @@ test('comparing greedy with SAG: per-benchmark deltas, the flipped questions, an
   assert.equal(await view.locator('.panes .pane').count(), 2);
   await studio.page.waitForTimeout(800);
   await studio.screenshot('compare');
+});
+
+test('adaptive SAG against fixed SAG: the comparison shows the tokens saved and the accuracy difference with its interval', async () => {
+  const comparison = compareRuns(sag, adaptive);
+  assert.ok((comparison.sampling.tokenSaving ?? 0) > 0, 'the scripted student agrees often enough for adaptive SAG to save');
+  const view = await studio.findWebview('.toolbar select[aria-label="Run"]');
+  await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'sag8 ·' }).innerText()).trim() });
+  await view.locator('select[aria-label="Compare with another run"]').selectOption({ label: (await view.locator('select[aria-label="Compare with another run"] option', { hasText: 'sag8-adaptive' }).innerText()).trim() });
+  const cards = view.locator('.cards .card');
+  const tokens = cards.filter({ hasText: 'Tokens generated per question' });
+  await tokens.waitFor({ timeout: 15000 });
+  const tokenText = await tokens.innerText();
+  assert.ok(tokenText.includes(`${comparison.sampling.a.tokensPerQuestion.toFixed(0)} → ${comparison.sampling.b.tokensPerQuestion.toFixed(0)}`), tokenText);
+  assert.ok(tokenText.includes(`${(100 * (comparison.sampling.tokenSaving ?? 0)).toFixed(1)}% fewer`), tokenText);
+  const accuracy = await cards.filter({ hasText: 'Accuracy B − A' }).innerText();
+  const d = comparison.pairedDelta!;
+  const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  assert.ok(accuracy.includes(`95% CI ${signed(d.interval.low)} … ${signed(d.interval.high)} points on ${d.questions} paired questions`), accuracy);
+  await studio.screenshot('compare-adaptive');
+});
+
+test('an adaptive step in the editor shows its rounds, their seeds and why drawing stopped', async () => {
+  const view = await studio.findWebview('.toolbar select[aria-label="Run"]');
+  await view.locator('select[aria-label="Compare with another run"]').selectOption('');
+  await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'sag8-adaptive' }).innerText()).trim() });
+  const sampled = view.locator('.cards .card', { hasText: 'Sampled per question' });
+  await sampled.waitFor({ timeout: 15000 });
+  const questions = adaptive.questions.length;
+  const perQuestion = adaptive.benchmarks.reduce((n, b) => n + b.candidates, 0) / questions;
+  assert.ok((await sampled.innerText()).includes(`${perQuestion.toFixed(perQuestion < 10 ? 1 : 0)} actions`));
+  const row = adaptive.questions.find((q) => q.correct && q.steps > 1)!;
+  await view.locator(`tr.question[data-task="${row.taskId}"]`).click();
+  const editor = await studio.findWebview('.trajectory-header .question', { hasText: row.question.slice(0, 30), timeout: 60000 });
+  const file = path.join(studio.workspace, '.trajectory-studio', 'eval-runs', 'sag8-adaptive', row.file);
+  const trajectory = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => parseTrajectory(l))[row.slot];
+  const step = trajectory.steps[0];
+  assert.ok(step.sagRounds && step.sagStop, 'the run recorded rounds');
+  await editor.locator('.step[data-step="0"]').click();
+  const sagBlock = editor.locator('.step[data-step="0"] details.sag');
+  const summary = await sagBlock.locator('summary').innerText();
+  assert.ok(summary.includes(`${step.candidates?.length} of at most 8 SAG candidates in ${step.sagRounds.length} round`), summary);
+  await sagBlock.locator('summary').click();
+  const rounds = sagBlock.locator('tr.round');
+  await rounds.first().waitFor({ timeout: 5000 });
+  assert.equal(await rounds.count(), step.sagRounds.length);
+  for (const [i, r] of step.sagRounds.entries()) {
+    const text = await rounds.nth(i).innerText();
+    assert.ok(text.includes(`Round ${i + 1} · ${r.candidates} candidate`) && text.includes(`seed ${r.seed}`), text);
+  }
+  await studio.screenshot('adaptive-rounds');
 });
 
 test('Quick Eval of one typed question from the palette: the agent\'s steps appear in the editor and the answer in a notification', async () => {

@@ -134,20 +134,26 @@ function toolbar(): HTMLElement {
 // ------------------------------------------------------------------------------------------------------
 
 function summaryCards(run: RunView): HTMLElement {
-  const card = (title: string, value: string, detail: string): HTMLElement => el('div', { class: 'card' }, el('div', { class: 'card-title' }, title), el('div', { class: 'card-value' }, value), el('div', { class: 'card-detail' }, detail));
+  const questions = run.benchmarks.reduce((n, b) => n + b.questions, 0);
+  const perQuestion = (total: number): string => (questions ? (total / questions).toFixed(total / questions < 10 ? 1 : 0) : '—');
   return el(
     'div',
     { class: 'cards' },
     card('Average accuracy', pct(run.averageAccuracy), `${run.pooled.correct}/${run.pooled.questions} pooled, 95% CI ${pct(run.pooled.interval.low)}–${pct(run.pooled.interval.high)}`),
     card('Parse errors', `${pct(run.sampled.parseRate)} → ${pct(run.chosen.parseRate)}`, 'sampled candidates → chosen actions'),
     card('Execution errors', `${pct(run.sampled.execRate)} → ${pct(run.chosen.execRate)}`, 'sampled candidates → chosen actions'),
-    card('Vote agreement', run.voteAgreement === undefined ? '—' : run.voteAgreement.toFixed(2), 'winning group / N, mean over steps'),
+    card('Vote agreement', run.voteAgreement === undefined ? '—' : run.voteAgreement.toFixed(2), 'winning group / candidates drawn, mean over steps'),
+    card(
+      'Sampled per question',
+      `${perQuestion(run.benchmarks.reduce((n, b) => n + b.candidates, 0))} actions`,
+      `${perQuestion(run.benchmarks.reduce((n, b) => n + b.completionTokens, 0))} tokens generated · ${perQuestion(run.benchmarks.reduce((n, b) => n + b.meanModelCalls * b.questions, 0))} model calls · ${run.mode}`,
+    ),
     card('Status', run.status, `${run.pending} pending · ${(run.wallMs / 1000).toFixed(1)} s wall`),
   );
 }
 
 function benchmarkTable(run: RunView): HTMLElement {
-  const head = ['Benchmark', 'n', 'Accuracy', '95% CI', 'Parse err. sampled → chosen', 'Exec err. sampled → chosen', 'Vote agr.', 'Steps', 'Searches', 'Tokens', 'Errors'];
+  const head = ['Benchmark', 'n', 'Accuracy', '95% CI', 'Parse err. sampled → chosen', 'Exec err. sampled → chosen', 'Vote agr.', 'Steps', 'Searches', 'Actions/q', 'Tokens/q', 'Errors'];
   const row = (b: BenchmarkRow): HTMLElement =>
     el(
       'tr',
@@ -161,6 +167,7 @@ function benchmarkTable(run: RunView): HTMLElement {
       el('td', { class: 'num' }, b.voteAgreement === undefined ? '—' : b.voteAgreement.toFixed(2)),
       el('td', { class: 'num' }, b.meanSteps.toFixed(2)),
       el('td', { class: 'num' }, b.meanRetrievalCalls.toFixed(2)),
+      el('td', { class: 'num' }, b.meanCandidates.toFixed(1)),
       el('td', { class: 'num' }, b.meanCompletionTokens.toFixed(0)),
       el('td', { class: 'num' }, String(b.runErrors)),
     );
@@ -174,6 +181,7 @@ function benchmarkTable(run: RunView): HTMLElement {
     el('td', { class: 'num' }, `${pct(run.sampled.parseRate)} → ${pct(run.chosen.parseRate)}`),
     el('td', { class: 'num' }, `${pct(run.sampled.execRate)} → ${pct(run.chosen.execRate)}`),
     el('td', { class: 'num' }, run.voteAgreement === undefined ? '—' : run.voteAgreement.toFixed(2)),
+    el('td', {}),
     el('td', {}),
     el('td', {}),
     el('td', {}),
@@ -283,6 +291,8 @@ function questionList(run: RunView): HTMLElement {
           el('td', {}, q.finalAnswer ?? '—'),
           el('td', {}, q.goldAnswer ?? '—'),
           el('td', { class: 'num' }, `${q.steps}${q.hasFailingStep ? ` (fails at ${q.focusStep + 1})` : ''}`),
+          el('td', { class: 'num', title: `${q.modelCalls} model ${q.modelCalls === 1 ? 'call' : 'calls'}` }, String(q.candidates)),
+          el('td', { class: 'num' }, String(q.completionTokens)),
           el('td', { class: 'verdict' }, q.verdict),
           el('td', {}, teacherButton(run, q)),
         );
@@ -320,7 +330,7 @@ function questionList(run: RunView): HTMLElement {
     render();
   });
   render();
-  const head = ['', 'Benchmark', 'Id', 'Question', 'Answer', 'Gold', 'Steps', 'Verdict', ''];
+  const head = ['', 'Benchmark', 'Id', 'Question', 'Answer', 'Gold', 'Steps', 'Actions', 'Tokens', 'Verdict', ''];
   return el(
     'section',
     { class: 'questions' },
@@ -422,9 +432,32 @@ function flippedList(title: string, rows: FlippedRow[], view: ComparisonView): H
   );
 }
 
+/** `40.0% fewer` / `12.5% more`. */
+function savingWords(x: number): string {
+  return x >= 0 ? `${pct(x)} fewer` : `${pct(-x)} more`;
+}
+
+function card(title: string, value: string, detail: string): HTMLElement {
+  return el('div', { class: 'card' }, el('div', { class: 'card-title' }, title), el('div', { class: 'card-value' }, value), el('div', { class: 'card-detail' }, detail));
+}
+
+/** What B costs against A, and whether the accuracy difference is more than noise. */
+function comparisonCards(view: ComparisonView): HTMLElement {
+  const { a, b, tokenSaving, candidateSaving } = view.sampling;
+  const d = view.pairedDelta;
+  const verdict = !d ? 'no question in both runs' : d.interval.low <= 0 && d.interval.high >= 0 ? 'the interval includes 0: no difference shown' : d.delta > 0 ? 'B is better' : 'B is worse';
+  return el(
+    'div',
+    { class: 'cards' },
+    card('Tokens generated per question', `${a.tokensPerQuestion.toFixed(0)} → ${b.tokensPerQuestion.toFixed(0)}`, tokenSaving === undefined ? 'A generated no tokens' : `B generates ${savingWords(tokenSaving)}`),
+    card('Actions sampled per question', `${a.candidatesPerQuestion.toFixed(1)} → ${b.candidatesPerQuestion.toFixed(1)}`, candidateSaving === undefined ? '' : `B samples ${savingWords(candidateSaving)}; model calls ${a.modelCallsPerQuestion.toFixed(1)} → ${b.modelCallsPerQuestion.toFixed(1)}`),
+    card('Accuracy B − A', d ? signed(d.delta) : '—', d ? `95% CI ${signed(d.interval.low)} … ${signed(d.interval.high)} points on ${d.questions} paired questions; ${verdict}` : verdict),
+  );
+}
+
 function renderComparison(view: ComparisonView): void {
   destroyCharts();
-  const head = ['Benchmark', 'A accuracy', 'B accuracy', 'Δ points', 'Δ parse err. (chosen)', 'Δ exec err. (chosen)'];
+  const head = ['Benchmark', 'A accuracy', 'B accuracy', 'Δ points', 'Δ 95% CI (paired)', 'Δ parse err. (chosen)', 'Δ exec err. (chosen)', 'Tokens/q A → B'];
   const rows = view.benchmarks.map((d) =>
     el(
       'tr',
@@ -433,8 +466,10 @@ function renderComparison(view: ComparisonView): void {
       el('td', { class: 'num' }, d.a ? pct(d.a.accuracy) : '—'),
       el('td', { class: 'num' }, d.b ? pct(d.b.accuracy) : '—'),
       el('td', { class: `num strong ${(d.accuracyDelta ?? 0) > 0 ? 'good' : (d.accuracyDelta ?? 0) < 0 ? 'bad' : ''}` }, signed(d.accuracyDelta)),
+      el('td', { class: 'num' }, d.pairedDelta ? `${signed(d.pairedDelta.interval.low)} … ${signed(d.pairedDelta.interval.high)}` : '—'),
       el('td', { class: 'num' }, signed(d.chosenParseRateDelta)),
       el('td', { class: 'num' }, signed(d.chosenExecRateDelta)),
+      el('td', { class: 'num' }, d.a && d.b ? `${d.a.meanCompletionTokens.toFixed(0)} → ${d.b.meanCompletionTokens.toFixed(0)}${d.tokenSaving !== undefined ? ` (${savingWords(d.tokenSaving)})` : ''}` : '—'),
     ),
   );
   rows.push(
@@ -445,8 +480,10 @@ function renderComparison(view: ComparisonView): void {
       el('td', { class: 'num' }, pct(view.averageAccuracy.a)),
       el('td', { class: 'num' }, pct(view.averageAccuracy.b)),
       el('td', { class: `num strong ${view.averageAccuracy.delta > 0 ? 'good' : view.averageAccuracy.delta < 0 ? 'bad' : ''}` }, signed(view.averageAccuracy.delta)),
+      el('td', { class: 'num' }, view.pairedDelta ? `${signed(view.pairedDelta.interval.low)} … ${signed(view.pairedDelta.interval.high)}` : '—'),
       el('td', {}),
       el('td', {}),
+      el('td', { class: 'num' }, `${view.sampling.a.tokensPerQuestion.toFixed(0)} → ${view.sampling.b.tokensPerQuestion.toFixed(0)}`),
     ),
   );
   const chart = chartBox('Accuracy per benchmark: A vs B');
@@ -455,6 +492,7 @@ function renderComparison(view: ComparisonView): void {
     toolbar(),
     el('h1', {}, 'Comparison'),
     el('div', { class: 'legend-ab' }, el('div', {}, el('strong', {}, 'A '), view.a.label), el('div', {}, el('strong', {}, 'B '), view.b.label)),
+    comparisonCards(view),
     el('table', { class: 'grid comparison', 'aria-label': 'Per-benchmark deltas' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows)),
     el('div', { class: 'muted' }, `${view.paired} questions in both runs: ${view.fixed.length} fixed, ${view.broken.length} broken, ${view.unchanged} unchanged.`),
     el('div', { class: 'charts single' }, chart.box),

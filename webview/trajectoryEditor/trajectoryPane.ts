@@ -83,11 +83,44 @@ function voteLabel(group: number, votes: number): string {
   return `group ${group + 1} (${votes} ${votes === 1 ? 'vote' : 'votes'})`;
 }
 
+const stopWords: Record<NonNullable<StepView['sagStop']>, string> = {
+  decided: 'stopped early: more candidates could not change the winner',
+  agreement: 'stopped early: the candidates drawn agreed',
+  budget: 'drew every allowed candidate',
+};
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The summary line of a SAG step: candidates, rounds (adaptive), groups and the winner. */
+function sagSummary(step: StepView, groups: number): string {
+  const count = step.candidates?.length ?? 0;
+  const rounds = step.sagRounds;
+  const drawn = rounds
+    ? `${count}${step.sagBudget !== undefined ? ` of at most ${step.sagBudget}` : ''} SAG candidates in ${plural(rounds.length, 'round')} · ${step.sagStop ? stopWords[step.sagStop] : ''}`
+    : `${count} SAG candidates`;
+  return ` ${drawn} · ${plural(groups, 'vote group')} · winner #${step.winner ?? 0}`;
+}
+
+/** A separator row before the first candidate of each adaptive round. */
+function roundRow(round: number, r: NonNullable<StepView['sagRounds']>[number]): HTMLElement {
+  const facts = [plural(r.candidates, 'candidate'), r.seed !== undefined ? `seed ${r.seed}` : '', r.completionTokens !== undefined ? `${r.completionTokens} tokens` : ''].filter(Boolean);
+  return el('tr', { class: 'round' }, el('th', { colspan: '5', scope: 'rowgroup' }, `Round ${round + 1} · ${facts.join(' · ')}`));
+}
+
 function candidatesBlock(step: StepView): HTMLElement | null {
   if (!step.candidates?.length) return null;
   const groups = step.voteGroups ?? [];
-  const rows = step.candidates.map((c) =>
-    el(
+  const roundStarts = new Map<number, number>();
+  let first = 0;
+  step.sagRounds?.forEach((r, i) => {
+    roundStarts.set(first, i);
+    first += r.candidates;
+  });
+  const rows = step.candidates.flatMap((c) => {
+    const round = roundStarts.get(c.index);
+    const row = el(
       'tr',
       { class: `${c.index === step.winner ? 'winner' : ''}${c.valid ? '' : ' invalid'}` },
       el('td', {}, String(c.index), c.index === step.winner ? el('span', { class: 'codicon codicon-star-full', title: 'Winner' }) : null),
@@ -100,15 +133,16 @@ function candidatesBlock(step: StepView): HTMLElement | null {
         c.sameCodeAs !== undefined ? el('div', { class: 'same-code', title: `The same code as candidate ${c.sameCodeAs}: executed once, outcome shared` }, `same code as #${c.sameCodeAs}`) : null,
         el('pre', { class: 'candidate-code' }, c.code.text),
       ),
-    ),
-  );
+    );
+    return round !== undefined && step.sagRounds ? [roundRow(round, step.sagRounds[round]), row] : [row];
+  });
   const table = el(
     'table',
     { class: 'candidates' },
     el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'validity'), el('th', {}, 'vote group'), el('th', {}, 'output / error'), el('th', {}, 'code'))),
     el('tbody', {}, ...rows),
   );
-  return el('details', { class: 'sag' }, el('summary', {}, icon('layers'), ` ${step.candidates.length} SAG candidates · ${groups.length} vote groups · winner #${step.winner ?? 0}`), table);
+  return el('details', { class: 'sag' }, el('summary', {}, icon('layers'), sagSummary(step, groups.length)), table);
 }
 
 /** One step as a card: thought, highlighted code, observation (errors distinct), candidates, actions. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { listRunFolders, runStatus, trajectoryPane } from '../../../src/eval/dashboardViews';
+import { listRunFolders, modeLabel, runStatus, trajectoryPane } from '../../../src/eval/dashboardViews';
 import { evalRunConfigSchema, type EvalManifest, manifestFile } from '../../../src/eval/evalConfig';
 import { newTrajectory } from '../../../src/trajectory/schema';
 
@@ -41,6 +41,15 @@ void test('the run list holds only folders with a manifest, newest first, labell
   assert.match(runs[0].label, /student-lora · SAG ×8/);
   assert.match(runs[0].detail, /math-mini/);
   assert.deepEqual(await listRunFolders(path.join(root, 'missing')), []);
+});
+
+void test('the mode label says how the run sampled: adaptive rounds, and the reference compatibility that ignores them', () => {
+  const config = (extra: object) => evalRunConfigSchema.parse({ runFolder: '/r', benchmarks: ['/b.json'], student: { model: 's' }, ...extra });
+  const adaptive = { kind: 'sag', candidates: 8, adaptive: { firstRound: 3, roundSize: 2 } };
+  assert.equal(modeLabel(manifest('t', { config: config({ mode: adaptive }) })), 'SAG ≤8, adaptive 3+2');
+  assert.equal(modeLabel(manifest('t', { config: config({ mode: { ...adaptive, adaptive: { agreement: 0.75 }, voteKeys: 'normalized' } }) })), 'SAG ≤8, adaptive 3+3 (agreement 0.75) (normalized votes)');
+  assert.equal(modeLabel(manifest('t', { config: config({ mode: adaptive, compatibility: 'reference' }) })), 'SAG ×8 (reference)', 'the label names what the run did');
+  assert.equal(modeLabel(manifest('t', { config: config({ mode: { kind: 'greedy' } }) })), 'greedy');
 });
 
 void test('the status says whether a run finished, was cancelled, is running or still has questions to do', () => {
