@@ -4,12 +4,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startFakeModelServer } from '../../test/support/fakeModelServer';
-import { benchStudent } from './benchStudent';
+import { agreementProfiles, type AgreementProfileName, samplingStudent } from '../../test/support/samplingStudent';
 
-const { latencyMs, candidates, distinct } = workerData as { latencyMs: number; candidates: number; distinct: number };
+const { latencyMs, agreement } = workerData as { latencyMs: number; agreement: AgreementProfileName };
 
 void (async () => {
-  const server = await startFakeModelServer({ script: benchStudent(candidates, distinct), models: ['student'], latencyMs });
+  const server = await startFakeModelServer({ script: samplingStudent(agreementProfiles[agreement]), models: ['student'], latencyMs });
   parentPort!.on('message', (message: string) => {
     if (message !== 'close') return;
     const maxInFlight = server.maxInFlight;
