@@ -55,6 +55,16 @@ suite('Evaluation in the extension host', () => {
     assert.equal(manifest.config.mode.kind, 'sag');
     assert.equal(manifest.sessions.length, 1);
 
+    // Adaptive SAG from VS Code: the scripted student always agrees, so every step stops after its first round.
+    const adaptiveFolder = await run('adaptive', { kind: 'sag', candidates: 4, isolation: 'isolated', adaptive: { firstRound: 2, roundSize: 2, agreement: 1 } });
+    assert.ok(adaptiveFolder);
+    const adaptive = readMetrics(adaptiveFolder);
+    assert.equal(adaptive.benchmarks[0].correct, sag.benchmarks[0].correct);
+    assert.equal(adaptive.benchmarks[0].candidates, (sag.benchmarks[0].candidates * 2) / 4, 'half the candidates of the fixed run');
+    assert.ok(adaptive.benchmarks[0].completionTokens < sag.benchmarks[0].completionTokens);
+    const adaptiveManifest = JSON.parse(fs.readFileSync(path.join(adaptiveFolder, 'manifest.json'), 'utf8')) as { config: { mode: { adaptive?: unknown } } };
+    assert.deepEqual(adaptiveManifest.config.mode.adaptive, { firstRound: 2, roundSize: 2, agreement: 1 });
+
     const greedyFolder = await run('greedy', { kind: 'greedy' });
     assert.ok(greedyFolder);
     assert.equal(readMetrics(greedyFolder).benchmarks[0].correct, expressions.length - 1);
