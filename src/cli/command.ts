@@ -52,6 +52,15 @@ export function requiredStringOption(args: ParsedCliArgs, key: string): string {
   return v;
 }
 
+/** A whole-number flag, or undefined when it is not given. */
+export function optionalIntOption(args: ParsedCliArgs, key: string): number | undefined {
+  const v = stringOption(args, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CliUsageError(`--${key} expects a whole number, got "${v}"`);
+  return n;
+}
+
 export function numberOption(args: ParsedCliArgs, key: string, fallback: number): number {
   const v = stringOption(args, key);
   if (v === undefined) return fallback;

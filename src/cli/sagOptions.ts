@@ -1,7 +1,7 @@
 import { adaptiveSagDefaults, type AdaptiveSag } from '../agent/candidateVote';
 import { type VoteKeyMode } from '../agent/voteKeys';
 import { adaptiveSagSchema } from '../eval/evalConfig';
-import { type CliOptions, CliUsageError, type ParsedCliArgs, stringOption } from './command';
+import { type CliOptions, CliUsageError, optionalIntOption, type ParsedCliArgs, stringOption } from './command';
 
 /** The SAG flags `ask` and `eval` share beside `--sag N`: adaptive rounds and the vote key. */
 export const sagCliOptions = {
@@ -21,14 +21,6 @@ export const sagCliUsage = [
   '                            groups 7 / 7.0, trailing spaces and equal expressions)',
 ];
 
-function wholeNumber(args: ParsedCliArgs, key: string): number | undefined {
-  const v = stringOption(args, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliUsageError(`--${key} expects a whole number, got "${v}"`);
-  return n;
-}
-
 /** `adaptive` and `voteKeys` of a SAG mode from the flags; a usage error for flags that do not fit together. */
 export function sagExtrasFromArgs(args: ParsedCliArgs, sag: boolean): { adaptive?: AdaptiveSag; voteKeys?: VoteKeyMode } {
   const roundFlags = (['first-round', 'round-size', 'agreement'] as const).filter((k) => args.values[k] !== undefined);
@@ -44,8 +36,8 @@ export function sagExtrasFromArgs(args: ParsedCliArgs, sag: boolean): { adaptive
   if (!adaptive) return out;
   const agreement = stringOption(args, 'agreement');
   const parsed = adaptiveSagSchema.safeParse({
-    firstRound: wholeNumber(args, 'first-round'),
-    roundSize: wholeNumber(args, 'round-size'),
+    firstRound: optionalIntOption(args, 'first-round'),
+    roundSize: optionalIntOption(args, 'round-size'),
     agreement: agreement === undefined ? undefined : Number(agreement),
   });
   if (!parsed.success) {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, CliUsageError, numberOption, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
+import { type CliCommand, type CliIo, CliUsageError, numberOption, optionalIntOption, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
 import { environmentApiKeys, profileFromEnvironment, type EndpointRole } from '../../llm/profiles';
 import { type RetrievalSetting } from '../../teacher/runConfig';
 import { expandBenchmarkFiles } from '../../eval/benchmarks';
@@ -11,14 +11,6 @@ import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
 import { printRunProgress } from '../runProgressLine';
 import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
-
-function optionalInt(args: ParsedCliArgs, key: string): number | undefined {
-  const v = stringOption(args, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliUsageError(`--${key} expects a whole number, got "${v}"`);
-  return n;
-}
 
 function optionalNumber(args: ParsedCliArgs, key: string): number | undefined {
   return stringOption(args, key) === undefined ? undefined : numberOption(args, key, 0);
@@ -76,21 +68,21 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
         ? { kind: 'greedy' }
         : {
             kind: 'sag',
-            candidates: optionalInt(args, 'sag') ?? sagDefaults.candidates,
+            candidates: optionalIntOption(args, 'sag') ?? sagDefaults.candidates,
             isolation: args.values['shared-state'] === true ? 'shared' : 'isolated',
             ...(args.values['execute-duplicates'] === true ? { executeDuplicates: true } : {}),
             ...sagExtras,
           },
     temperature: optionalNumber(args, 'temperature'),
     topP: optionalNumber(args, 'top-p'),
-    seed: optionalInt(args, 'seed'),
-    maxTokens: optionalInt(args, 'max-tokens'),
-    maxSteps: optionalInt(args, 'max-steps'),
+    seed: optionalIntOption(args, 'seed'),
+    maxTokens: optionalIntOption(args, 'max-tokens'),
+    maxSteps: optionalIntOption(args, 'max-steps'),
     retrieval: retrievalFrom(args, io),
     ...(isolation ? { sandboxIsolation: isolation } : {}),
-    concurrency: optionalInt(args, 'concurrency'),
-    limit: optionalInt(args, 'limit'),
-    sample: optionalInt(args, 'sample'),
+    concurrency: optionalIntOption(args, 'concurrency'),
+    limit: optionalIntOption(args, 'limit'),
+    sample: optionalIntOption(args, 'sample'),
     scoring: {
       factual: args.values.judge === true ? 'judge' : 'exact-match',
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),

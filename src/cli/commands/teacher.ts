@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, CliUsageError, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
+import { type CliCommand, type CliIo, CliUsageError, type ParsedCliArgs, numberOption, optionalIntOption, requiredStringOption, stringOption } from '../command';
 import { environmentApiKeys, profileFromEnvironment } from '../../llm/profiles';
 import { type IsolationSetting } from '../../sandbox';
 import { type RetrievalSetting, type TeacherRunConfig, teacherRunConfigSchema } from '../../teacher/runConfig';
@@ -7,14 +7,6 @@ import { formatTeacherSummary, summarizeTeacherFiles } from '../../teacher/runSu
 import { runTeacherGeneration, type TeacherRunSnapshot } from '../../teacher/teacherRun';
 import { prepareTeacherRun } from '../../teacher/teacherRunSetup';
 import { printRunProgress, runProgressLine } from '../runProgressLine';
-
-function optionalInt(args: ParsedCliArgs, key: string): number | undefined {
-  const v = stringOption(args, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliUsageError(`--${key} expects a whole number, got "${v}"`);
-  return n;
-}
 
 function retrievalFrom(args: ParsedCliArgs, io: CliIo): RetrievalSetting {
   const index = stringOption(args, 'index');
@@ -49,12 +41,12 @@ export function teacherConfigFromArgs(args: ParsedCliArgs, io: CliIo): TeacherRu
     firstThoughtPrefix: args.values['no-prefix'] !== true,
     cotTemperature: numberOption(args, 'cot-temperature', 0),
     agentTemperature: numberOption(args, 'temperature', 0),
-    maxSteps: optionalInt(args, 'max-steps') ?? 5,
-    seed: optionalInt(args, 'seed') ?? 42,
+    maxSteps: optionalIntOption(args, 'max-steps') ?? 5,
+    seed: optionalIntOption(args, 'seed') ?? 42,
     retrieval: retrievalFrom(args, io),
-    concurrency: optionalInt(args, 'concurrency') ?? 8,
-    limit: optionalInt(args, 'limit'),
-    sample: optionalInt(args, 'sample'),
+    concurrency: optionalIntOption(args, 'concurrency') ?? 8,
+    limit: optionalIntOption(args, 'limit'),
+    sample: optionalIntOption(args, 'sample'),
     defaultDomain: domain,
     scoring: {
       factual: args.values.judge === true ? 'judge' : 'exact-match',
