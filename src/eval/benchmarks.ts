@@ -5,8 +5,8 @@ import { type Task, type TaskDomain } from '../trajectory/schema';
 
 /**
  * Benchmarks the student is evaluated on: files in the reference's `{metadata, examples: [...]}` JSON form or
- * JSONL with one question per line. The domain (from `metadata.domain`, or each question's own `domain`)
- * decides the scorer: math equivalence or factual matching (METHOD §6, §8). A benchmark set is a JSON file
+ * JSONL with one question per line. The domain (each question's own `domain`, `metadata.domain`, the run's
+ * domain setting, or for the method's own test sets their data set's) decides the scorer: math equivalence or factual matching (METHOD §6, §8). A benchmark set is a JSON file
  * `{"name": ..., "benchmarks": ["a.json", ...]}` (paths relative to it) that names several files as one config.
  */
 
@@ -18,8 +18,10 @@ export interface Benchmark {
   /** `metadata.name`, or the file name without its extension. Unique within a run. */
   name: string;
   file: string;
-  /** The domain named by the metadata; questions may still carry their own. */
+  /** The benchmark's domain; questions may still carry their own. */
   domain?: TaskDomain;
+  /** Where `domain` came from, when it was not the file's own `metadata.domain` (said at the start of a run). */
+  domainFrom?: string;
   sha256: string;
   tasks: Task[];
 }
@@ -27,6 +29,33 @@ export interface Benchmark {
 interface BenchmarkMetadata {
   name?: string;
   domain?: TaskDomain;
+  /** The reference's test sets name their data set in `metadata.dataset_info.name` (e.g. `MATH`, `hotpotqa`). */
+  datasetName?: string;
+}
+
+/**
+ * The data sets of the method's test sets (METHOD §8) and their domains. The reference's files carry no domain;
+ * their data set shows in `metadata.dataset_info.name`, their folder (`math_dataset`, `qa_dataset`) and their
+ * file name (`math_500_20250414.json`, `bamboogle_125_20250507.json`).
+ */
+const knownDatasets: readonly [RegExp, TaskDomain][] = [
+  [/^(math|olymmath|aime|gsm[-_ ]?hard)(?![a-z])/i, 'math'],
+  [/^(hotpot_?qa|2wikimultihopqa|bamboogle|musique)(?![a-z])/i, 'factual'],
+];
+
+function knownDomain(name: string): TaskDomain | undefined {
+  return knownDatasets.find(([pattern]) => pattern.test(name))?.[1];
+}
+
+/** The domain of a file without `metadata.domain`, and what it was read from; undefined when nothing says. */
+function inferredDomain(file: string, metadata: BenchmarkMetadata): { domain: TaskDomain; from: string } | undefined {
+  const fromDataset = metadata.datasetName ? knownDomain(metadata.datasetName) : undefined;
+  if (fromDataset) return { domain: fromDataset, from: `its data set "${metadata.datasetName}"` };
+  const folder = path.basename(path.dirname(file));
+  const fromFolder = /^math_dataset$/i.test(folder) ? 'math' : /^qa_dataset$/i.test(folder) ? 'factual' : undefined;
+  if (fromFolder) return { domain: fromFolder, from: `its folder "${folder}"` };
+  const fromName = knownDomain(path.basename(file));
+  return fromName ? { domain: fromName, from: 'its file name' } : undefined;
 }
 
 function nameFromFile(file: string): string {
@@ -56,27 +85,35 @@ async function readMetadata(file: string): Promise<BenchmarkMetadata> {
     if (m.domain !== 'math' && m.domain !== 'factual') throw new BenchmarkError(`${file}: field "metadata.domain" must be "math" or "factual", got ${JSON.stringify(m.domain)}`);
     result.domain = m.domain;
   }
+  const info = m.dataset_info;
+  if (typeof info === 'object' && info !== null && typeof (info as Record<string, unknown>).name === 'string') result.datasetName = (info as Record<string, string>).name;
   return result;
 }
 
 /**
  * Reads one benchmark file. Every question needs a gold answer (a benchmark without one cannot be scored)
- * and a domain, from itself or from the metadata; problems name the file and the question or line.
+ * and a domain: its own, else the file's `metadata.domain`, else `domain` (the user's choice for files that
+ * name none), else the one its data set, folder or file name shows for the method's test sets.
+ * Problems name the file and the question or line.
  */
-export async function readBenchmark(file: string, options: { defaultDomain?: TaskDomain } = {}): Promise<Benchmark> {
+export async function readBenchmark(file: string, options: { domain?: TaskDomain } = {}): Promise<Benchmark> {
   const metadata = await readMetadata(file);
-  const domain = metadata.domain ?? options.defaultDomain;
+  const inferred = options.domain || metadata.domain ? undefined : inferredDomain(file, metadata);
+  const domain = metadata.domain ?? options.domain ?? inferred?.domain;
+  const domainFrom = metadata.domain ? undefined : options.domain ? 'the run\'s domain setting' : inferred?.from;
   let set;
   try {
     set = await readQuestionSet(file, domain ? { defaultDomain: domain } : {});
   } catch (err) {
-    if (err instanceof QuestionSetError) throw new BenchmarkError(err.message);
+    if (err instanceof QuestionSetError) {
+      throw new BenchmarkError(domain ? err.message : `${err.message}; this file names no domain: give one for it (eval --domain math|factual, or "metadata": {"domain": …} in the file)`);
+    }
     throw err;
   }
   set.tasks.forEach((task, i) => {
     if (task.goldAnswer === undefined) throw new BenchmarkError(`${file}: question ${i + 1} (id "${task.id}") has no answer; a benchmark question needs one to be scored`);
   });
-  return { name: metadata.name ?? nameFromFile(file), file, ...(domain ? { domain } : {}), sha256: set.sha256, tasks: set.tasks };
+  return { name: metadata.name ?? nameFromFile(file), file, ...(domain ? { domain } : {}), ...(domainFrom ? { domainFrom } : {}), sha256: set.sha256, tasks: set.tasks };
 }
 
 /** True for a benchmark-set file: a JSON object with a `benchmarks` list. */
@@ -123,10 +160,10 @@ export async function expandBenchmarkFiles(files: readonly string[]): Promise<st
 }
 
 /** Reads every benchmark of a run; two benchmarks with one name are an error (results are keyed by name). */
-export async function readBenchmarks(files: readonly string[]): Promise<Benchmark[]> {
+export async function readBenchmarks(files: readonly string[], options: { domain?: TaskDomain } = {}): Promise<Benchmark[]> {
   const benchmarks: Benchmark[] = [];
   for (const file of files) {
-    const b = await readBenchmark(file);
+    const b = await readBenchmark(file, options);
     const clash = benchmarks.find((other) => other.name === b.name);
     if (clash) throw new BenchmarkError(`${file} and ${clash.file} are both named "${b.name}"; benchmark names must differ within a run`);
     benchmarks.push(b);

@@ -60,6 +60,8 @@ export const evalRunConfigSchema = z.object({
   runFolder: z.string().min(1),
   /** Benchmark files, resolved (sets already expanded). */
   benchmarks: z.array(z.string().min(1)).min(1),
+  /** The domain of benchmark files that name none (the reference's test sets are recognised without it). */
+  benchmarkDomain: z.enum(['math', 'factual']).optional(),
   student: z.object({
     /** Endpoint profile name. */
     profile: z.string().default('student'),
@@ -190,7 +192,7 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
 }
 
 /** Settings that change results: a resumed run must keep them, or its questions would not be comparable. */
-const reproducibilityKeys = ['mode', 'compatibility', 'temperature', 'topP', 'seed', 'maxTokens', 'maxSteps', 'retrieval', 'scoring', 'promptProfile', 'limit', 'sample'] as const satisfies readonly (keyof EvalRunConfig)[];
+const reproducibilityKeys = ['benchmarkDomain', 'mode', 'compatibility', 'temperature', 'topP', 'seed', 'maxTokens', 'maxSteps', 'retrieval', 'scoring', 'promptProfile', 'limit', 'sample'] as const satisfies readonly (keyof EvalRunConfig)[];
 
 /** What differs between the run folder's settings and a new start's, as readable lines; empty when it may resume. */
 export function incompatibleEvalSettings(previous: EvalManifest, config: EvalRunConfig, benchmarkHashes: ReadonlyMap<string, string>): string[] {

@@ -137,7 +137,8 @@ interface PendingQuestion {
 async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outerSignal: AbortSignal, options: EvalRunOptions): AsyncGenerator<EvalRunEvent> {
   const now = deps.now ?? Date.now;
   const notes: string[] = ignoredModeSettings(config);
-  const benchmarks = await readBenchmarks(config.benchmarks);
+  const benchmarks = await readBenchmarks(config.benchmarks, config.benchmarkDomain ? { domain: config.benchmarkDomain } : {});
+  for (const b of benchmarks) if (b.domain && b.domainFrom) notes.push(`${b.name}: scored as ${b.domain} (the domain from ${b.domainFrom})`);
   await mkdir(path.join(config.runFolder, 'trajectories'), { recursive: true });
 
   const previous = await readEvalManifest(config.runFolder);

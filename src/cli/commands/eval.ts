@@ -50,11 +50,14 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   const adapter = stringOption(args, 'adapter');
   const scripted = stringOption(args, 'scripted-student');
   const compatibility = stringOption(args, 'compat');
+  const benchmarkDomain = stringOption(args, 'domain');
+  if (benchmarkDomain !== undefined && benchmarkDomain !== 'math' && benchmarkDomain !== 'factual') throw new CliUsageError(`--domain must be math or factual, got "${benchmarkDomain}"`);
   if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
   const sagExtras = sagExtrasFromArgs(args, args.values.greedy !== true);
   const parsed = evalRunConfigSchema.safeParse({
     runFolder: path.resolve(io.cwd, stringOption(args, 'out') ?? path.join('eval-runs', timestampFolder())),
     benchmarks,
+    ...(benchmarkDomain ? { benchmarkDomain } : {}),
     student: {
       profile: role,
       model: stringOption(args, 'model') ?? profile.model,
@@ -105,7 +108,9 @@ export const evalCommand: CliCommand = {
     'questions already in the run folder are skipped. The folder holds manifest.json, trajectories/*.traj.jsonl',
     'and metrics.json.',
     '',
-    '  --benchmarks FILES        benchmark files ({metadata, examples} JSON or JSONL) or benchmark-set files, comma-separated',
+    '  --benchmarks FILES        benchmark files ({metadata, examples} JSON or JSONL) or benchmark-set files, comma-separated;',
+    '                            the method\'s own test-set files are read as they are (domain from their data set)',
+    '  --domain math|factual     the domain of benchmark files that name none',
     '  --out DIR                 run folder (default eval-runs/<time>)',
     '  --profile NAME            endpoint profile to read from the environment (default student)',
     '  --student-url URLS        base URL(s), comma-separated (…/v1);  --model NAME  model or LoRA module name',
@@ -134,6 +139,7 @@ export const evalCommand: CliCommand = {
   ].join('\n'),
   options: {
     benchmarks: { type: 'string' },
+    domain: { type: 'string' },
     out: { type: 'string' },
     profile: { type: 'string' },
     'student-url': { type: 'string' },
