@@ -64,6 +64,10 @@ function normalizeRole(role: unknown, field: string): string {
 }
 
 function messagesOf(record: Record<string, unknown>): Message[] {
+  if ('log_data' in record && (record.log_data === null || record.log_data === '' || (typeof record.log_data === 'object' && Object.keys(record.log_data).length === 0))) {
+    // The reference writes an empty log when its agent run failed; its own training preprocessing skips such records.
+    throw new ReferenceImportError('log_data', `is ${JSON.stringify(record.log_data)}: the run recorded no conversation for this question (the reference skips such records too)`);
+  }
   let log: unknown = record.log_data ?? record.messages;
   let field = record.log_data !== undefined ? 'log_data' : 'messages';
   if (typeof log === 'string') {

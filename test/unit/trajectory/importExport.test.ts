@@ -33,6 +33,18 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
+void test('a reference record whose run left no conversation (log_data null or empty) is reported as such, by line', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, 'records.jsonl');
+    const records = [null, {}, ''].map((log, i) => JSON.stringify({ question: `Question ${i}?`, true_answer: 'x', log_data: log }));
+    await writeFile(file, `${records.join('\n')}\n`);
+    const { trajectories, problems } = await importReferenceRecords(file, { source: 'records.jsonl' });
+    assert.equal(trajectories.length, 0);
+    assert.deepEqual(problems.map((p) => [p.line, p.field]), [[1, 'log_data'], [2, 'log_data'], [3, 'log_data']]);
+    for (const p of problems) assert.match(p.message, /recorded no conversation for this question/);
+  });
+});
+
 void test('reference records import as valid trajectories, one step per assistant message, bad records reported by line', async () => {
   const records = await readFixtureRecords();
   const { trajectories, problems } = await importedFixture();
