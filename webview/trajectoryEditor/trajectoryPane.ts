@@ -126,13 +126,10 @@ function candidatesBlock(step: StepView): HTMLElement | null {
       el('td', {}, String(c.index), c.index === step.winner ? el('span', { class: 'codicon codicon-star-full', title: 'Winner' }) : null),
       el('td', {}, c.valid ? 'valid' : 'invalid'),
       el('td', {}, c.group >= 0 ? voteLabel(c.group, groups[c.group]?.members.length ?? 0) : '—'),
-      el('td', {}, el('pre', { class: 'candidate-output' }, c.error ?? c.printOutput.text)),
-      el(
-        'td',
-        {},
-        c.sameCodeAs !== undefined ? el('div', { class: 'same-code', title: `The same code as candidate ${c.sameCodeAs}: executed once, outcome shared` }, `same code as #${c.sameCodeAs}`) : null,
-        el('pre', { class: 'candidate-code' }, c.code.text),
-      ),
+      // A repeated code ran once: its output and code are those of the earlier candidate, so they are not shown again.
+      ...(c.sameCodeAs !== undefined
+        ? [el('td', { colspan: '2', class: 'same-code', title: `The same code as candidate ${c.sameCodeAs}: executed once, outcome shared` }, `same code and outcome as #${c.sameCodeAs}`)]
+        : [el('td', {}, el('pre', { class: 'candidate-output' }, c.error ?? c.printOutput.text)), el('td', { class: 'code-cell' }, el('pre', { class: 'candidate-code' }, c.code.text))]),
     );
     return round !== undefined && step.sagRounds ? [roundRow(round, step.sagRounds[round]), row] : [row];
   });
