@@ -31,6 +31,7 @@ let plan: StudentPlan;
 let greedy: RunMetrics;
 let sag: RunMetrics;
 let adaptive: RunMetrics;
+let longAnswerTask: string;
 
 async function evaluate(runFolder: string, mode: EvalMode): Promise<RunMetrics> {
   const config = evalRunConfigSchema.parse({
@@ -68,6 +69,15 @@ before(async () => {
   server = await startFakeModelServer({ script: firstAnswering(benchmarkStudent(tasks, plan), arithmeticAgent()), models: ['student'] });
   const runs = path.join(workspace, '.trajectory-studio', 'eval-runs');
   greedy = await evaluate(path.join(runs, 'greedy'), { kind: 'greedy' });
+  // A wrong answer that runs on for thousands of characters, as a looping student writes them.
+  const longWrong = greedy.questions.find((q) => !q.correct)!;
+  const greedyFile = path.join(runs, 'greedy', longWrong.file);
+  const lines = fs.readFileSync(greedyFile, 'utf8').split('\n');
+  const record = JSON.parse(lines[longWrong.slot]) as { finalAnswer?: string };
+  record.finalAnswer = `${'the answer is unclear because '.repeat(100)}end`;
+  lines[longWrong.slot] = JSON.stringify(record);
+  fs.writeFileSync(greedyFile, lines.join('\n'));
+  longAnswerTask = longWrong.taskId;
   adaptive = await evaluate(path.join(runs, 'sag8-adaptive'), { kind: 'sag', candidates: 8, isolation: 'isolated', adaptive: adaptiveSagDefaults });
   sag = await evaluate(path.join(runs, 'sag8'), { kind: 'sag', candidates: 8, isolation: 'isolated' });
   studio = await openStudio({
@@ -168,10 +178,10 @@ test('adaptive SAG against fixed SAG: the comparison shows the tokens saved and 
   const view = await studio.findWebview('.toolbar select[aria-label="Run"]');
   await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'sag8 ·' }).innerText()).trim() });
   await view.locator('select[aria-label="Compare with another run"]').selectOption({ label: (await view.locator('select[aria-label="Compare with another run"] option', { hasText: 'sag8-adaptive' }).innerText()).trim() });
+  // The page showed another comparison before: wait for this one's legend.
+  await view.locator('.legend-ab', { hasText: 'sag8-adaptive' }).waitFor({ timeout: 15000 });
   const cards = view.locator('.cards .card');
-  const tokens = cards.filter({ hasText: 'Tokens generated per question' });
-  await tokens.waitFor({ timeout: 15000 });
-  const tokenText = await tokens.innerText();
+  const tokenText = await cards.filter({ hasText: 'Tokens generated per question' }).innerText();
   assert.ok(tokenText.includes(`${comparison.sampling.a.tokensPerQuestion.toFixed(0)} → ${comparison.sampling.b.tokensPerQuestion.toFixed(0)}`), tokenText);
   assert.ok(tokenText.includes(`${(100 * (comparison.sampling.tokenSaving ?? 0)).toFixed(1)}% fewer`), tokenText);
   const accuracy = await cards.filter({ hasText: 'Accuracy B − A' }).innerText();
@@ -185,8 +195,8 @@ test('an adaptive step in the editor shows its rounds, their seeds and why drawi
   const view = await studio.findWebview('.toolbar select[aria-label="Run"]');
   await view.locator('select[aria-label="Compare with another run"]').selectOption('');
   await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'sag8-adaptive' }).innerText()).trim() });
+  await view.locator('h1', { hasText: 'sag8-adaptive' }).waitFor({ timeout: 15000 });
   const sampled = view.locator('.cards .card', { hasText: 'Sampled per question' });
-  await sampled.waitFor({ timeout: 15000 });
   const questions = adaptive.questions.length;
   const perQuestion = adaptive.benchmarks.reduce((n, b) => n + b.candidates, 0) / questions;
   assert.ok((await sampled.innerText()).includes(`${perQuestion.toFixed(perQuestion < 10 ? 1 : 0)} actions`));
@@ -210,6 +220,27 @@ test('an adaptive step in the editor shows its rounds, their seeds and why drawi
     assert.ok(text.includes(`Round ${i + 1} · ${r.candidates} candidate`) && text.includes(`seed ${r.seed}`), text);
   }
   await studio.screenshot('adaptive-rounds');
+});
+
+test('a very long answer stays inside the question list: three lines in its column, the whole text on hover', async () => {
+  // The editor opened by the last test is in front: bring the dashboard back.
+  await studio.runCommand('Trajectory Studio: Open Evaluation Dashboard');
+  const view = await studio.findWebview('.toolbar select[aria-label="Run"]', { timeout: 30000 });
+  await view.locator('select[aria-label="Compare with another run"]').selectOption('');
+  await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'greedy ·' }).innerText()).trim() });
+  // Every run has this task: wait for the greedy run's row, the one with the long answer in its tooltip.
+  const row = view.locator(`tr.question[data-task="${longAnswerTask}"]`, { has: view.locator('td.answer[title$="end"]') });
+  await row.waitFor({ timeout: 15000 });
+  const cell = row.locator('td.answer').first();
+  assert.ok((await cell.getAttribute('title'))?.startsWith('the answer is unclear because'), 'the whole answer is in the tooltip');
+  const table = await view.locator('table.question-list').boundingBox();
+  const section = await view.locator('section.questions').boundingBox();
+  assert.ok(table && section && table.width <= section.width + 1, `the table (${table?.width} px) fits its section (${section?.width} px)`);
+  const lineHeight = await cell.evaluate((e) => parseFloat(getComputedStyle(e).lineHeight) || 20);
+  const box = await cell.locator('.clamp').boundingBox();
+  assert.ok(box && box.height <= 3 * lineHeight + 2, `the answer shows at most three lines (${box?.height} px)`);
+  await row.scrollIntoViewIfNeeded();
+  await studio.screenshot('long-answer');
 });
 
 test('Quick Eval of one typed question from the palette: the agent\'s steps appear in the editor and the answer in a notification', async () => {

@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, type Plugin, Tooltip } from 'chart.js';
 import '../shared/theme.css';
 import './style.css';
 import { el, HostChannel, vscodeApi } from '../shared/hostChannel';
@@ -213,24 +213,58 @@ function chartDefaults() {
   };
 }
 
+/**
+ * Draws each bar's 95 % interval as an error bar (a whisker with caps) over the first dataset, so the
+ * interval reads as uncertainty around the value rather than as a second quantity.
+ */
+function errorBars(intervals: [number, number][], color: string): Plugin<'bar'> {
+  return {
+    id: 'errorBars',
+    afterDatasetsDraw(chart) {
+      const meta = chart.getDatasetMeta(0);
+      const y = chart.scales.y;
+      const { ctx } = chart;
+      ctx.save();
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.5;
+      meta.data.forEach((bar, i) => {
+        const interval = intervals[i];
+        if (!interval) return;
+        const x = bar.x;
+        const top = y.getPixelForValue(interval[1]);
+        const bottom = y.getPixelForValue(interval[0]);
+        const { width } = bar.getProps(['width'], true) as { width: number };
+        const cap = Math.min(12, width / 4);
+        ctx.beginPath();
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, bottom);
+        ctx.moveTo(x - cap, top);
+        ctx.lineTo(x + cap, top);
+        ctx.moveTo(x - cap, bottom);
+        ctx.lineTo(x + cap, bottom);
+        ctx.stroke();
+      });
+      ctx.restore();
+    },
+  };
+}
+
 function runCharts(run: RunView): HTMLElement {
   const accuracy = chartBox('Accuracy per benchmark, with 95% confidence interval');
   const errors = chartBox('Error rates: sampled candidates vs chosen actions');
   const { options } = chartDefaults();
   const blue = themeColor('--vscode-charts-blue', '#3794ff');
-  const orange = themeColor('--vscode-charts-orange', '#d18616');
   const red = themeColor('--vscode-charts-red', '#f14c4c');
   const purple = themeColor('--vscode-charts-purple', '#b180d7');
   const names = run.benchmarks.map((b) => b.name);
   charts.push(
-    new Chart<'bar', (number | [number, number])[], string>(accuracy.canvas, {
+    new Chart(accuracy.canvas, {
       type: 'bar',
+      plugins: [errorBars(run.benchmarks.map((b) => [100 * b.interval.low, 100 * b.interval.high]), themeColor('--vscode-foreground', '#ccc'))],
       data: {
         labels: names,
         datasets: [
-          { label: 'Accuracy', data: run.benchmarks.map((b) => 100 * b.accuracy), backgroundColor: blue, grouped: false, order: 2 },
-          // Drawn over the accuracy bar as a narrower band: the interval around the observed value.
-          { label: '95% CI', data: run.benchmarks.map((b): [number, number] => [100 * b.interval.low, 100 * b.interval.high]), backgroundColor: translucent(orange, '66'), borderColor: orange, borderWidth: 1, grouped: false, barPercentage: 0.3, order: 1 },
+          { label: 'Accuracy', data: run.benchmarks.map((b) => 100 * b.accuracy), backgroundColor: blue },
         ],
       },
       options: { ...options, scales: { ...options.scales, y: { ...options.scales.y, max: 100 } } },
@@ -268,6 +302,11 @@ function matchesFilters(q: QuestionRow): boolean {
   return true;
 }
 
+/** An answer in the question list: at most three lines, the whole text on hover (long answers must not widen the table). */
+function answerCell(text: string | undefined): HTMLElement {
+  return el('td', { class: 'answer', ...(text ? { title: text } : {}) }, el('div', { class: 'clamp' }, text ?? '—'));
+}
+
 function openInEditor(runFolder: string, q: QuestionRow): void {
   void channel.request('openQuestion', { runFolder, file: q.file, slot: q.slot, step: q.focusStep }).catch(showError);
 }
@@ -288,8 +327,8 @@ function questionList(run: RunView): HTMLElement {
           el('td', {}, q.benchmark),
           el('td', {}, q.taskId),
           el('td', { class: 'question-text' }, q.question),
-          el('td', {}, q.finalAnswer ?? '—'),
-          el('td', {}, q.goldAnswer ?? '—'),
+          answerCell(q.finalAnswer),
+          answerCell(q.goldAnswer),
           el('td', { class: 'num' }, `${q.steps}${q.hasFailingStep ? ` (fails at ${q.focusStep + 1})` : ''}`),
           el('td', { class: 'num', title: `${q.modelCalls} model ${q.modelCalls === 1 ? 'call' : 'calls'}` }, String(q.candidates)),
           el('td', { class: 'num' }, String(q.completionTokens)),
@@ -524,8 +563,13 @@ async function loadRuns(): Promise<void> {
   if (!state.runFolder && runs.length) state.runFolder = runs[0].runFolder;
 }
 
+/** Counts refreshes, so that an answer arriving after a newer choice (another run, a comparison) is dropped. */
+let refreshes = 0;
+
 async function refresh(): Promise<void> {
   saveState();
+  const mine = ++refreshes;
+  const stillWanted = (): boolean => mine === refreshes;
   try {
     if (!state.runFolder) {
       destroyCharts();
@@ -533,13 +577,18 @@ async function refresh(): Promise<void> {
       return;
     }
     if (state.view === 'compare' && state.compareWith) {
-      comparison = await channel.request('compare', { a: state.runFolder, b: state.compareWith });
+      const view = await channel.request('compare', { a: state.runFolder, b: state.compareWith });
+      if (!stillWanted()) return;
+      comparison = view;
       renderComparison(comparison);
     } else {
-      current = await channel.request('loadRun', { runFolder: state.runFolder });
+      const view = await channel.request('loadRun', { runFolder: state.runFolder });
+      if (!stillWanted()) return;
+      current = view;
       renderRun(current);
     }
   } catch (err) {
+    if (!stillWanted()) return;
     app.replaceChildren(toolbar());
     showError(err);
   }
