@@ -19,7 +19,7 @@ import {
 import { actionMessages, fallbackMessages, type StepTurns } from './agentMessages';
 import { type AdaptiveSag, type AdaptiveStopReason } from './candidateVote';
 import { ACTION_STOP_SEQUENCES, type ExtractedCode, extractCode, extractThought, storedModelOutput } from './codeParsing';
-import { runSagStep, sagStepFields, withPrefix } from './sagStep';
+import { runSagStep, sagStepFields } from './sagStep';
 import { type VoteKeyMode } from './voteKeys';
 import { type PromptProfile, promptProfileHash, renderSystemPrompt } from './promptProfiles';
 import { defaultAgentTools, type ToolDescription } from './tools';
@@ -220,12 +220,12 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
     const startedAt = new Date().toISOString();
     const prefix = index === 0 ? options.firstThoughtPrefix : undefined;
     const messages = actionMessages(systemPrompt, task.question, prompt, turns);
-    const modelStarted = performance.now();
+    const stepStarted = performance.now();
     let modelMs = 0;
     const sample = async (count: number, seed: number | undefined, firstChoice: number): Promise<ChatResult> => {
       const started = performance.now();
       const result = await endpoint.complete({
-        messages: withPrefix(messages, prefix),
+        messages: prefix !== undefined ? [...messages, { role: 'assistant', content: prefix }] : messages,
         continueFinalMessage: prefix !== undefined,
         stop: ACTION_STOP_SEQUENCES,
         n: count,
@@ -246,18 +246,15 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
     let extracted: ExtractedCode[];
     let tokens: { prompt: number; completion: number };
     let sagFields: Partial<Step> = {};
-    let execStarted: number;
     if (mode.kind === 'greedy') {
       const result = await sample(1, sampling.seed, 0);
       texts = result.choices.map((c) => storedModelOutput((prefix ?? '') + c.text));
       onEvent({ type: 'model-reply', step: index, texts });
       extracted = texts.map(extractCode);
       tokens = { prompt: result.usage.promptTokens, completion: result.usage.completionTokens };
-      execStarted = performance.now();
       onEvent({ type: 'code', step: index, code: extracted[0].code });
       outcome = adjustForMissingBlock(extracted[0], await episode.exec(extracted[0].code, signal));
     } else {
-      execStarted = modelStarted;
       const sag = await runSagStep({
         settings: mode,
         episode,
@@ -280,8 +277,8 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
       onEvent({ type: 'vote', step: index, winner: chosen, candidates: sag.candidates, groups: sag.vote.groups, ...(sag.adaptive ? { rounds: sag.adaptive.rounds, stop: sag.adaptive.stop } : {}) });
       onEvent({ type: 'code', step: index, code: extracted[chosen].code });
     }
-    // SAG interleaves requests and executions; its execution time is the step's time less the model's.
-    const execMs = mode.kind === 'greedy' ? performance.now() - execStarted : Math.max(0, performance.now() - execStarted - modelMs);
+    // Adaptive SAG interleaves requests and executions: execution time is the step's time less the model's.
+    const execMs = Math.max(0, performance.now() - stepStarted - modelMs);
     const observationText = observationTurn(outcome, callNumber);
     onEvent({ type: 'observation', step: index, text: observationText, outcome });
     const record: Step = {

@@ -1,4 +1,4 @@
-import { type ChatMessage, type ChatResult, type SamplingSettings } from '../llm/types';
+import { type ChatResult, type SamplingSettings } from '../llm/types';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
 import { type CandidateIsolation, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
 import { type SagCandidate, type SagRound, type Step } from '../trajectory/schema';
@@ -157,9 +157,4 @@ export function sagStepFields(result: SagStepResult): Pick<Step, 'candidates' | 
     fields.sagStop = result.adaptive.stop;
   }
   return fields;
-}
-
-/** The request messages with the continued prefix, when there is one. */
-export function withPrefix(messages: readonly ChatMessage[], prefix: string | undefined): ChatMessage[] {
-  return prefix !== undefined ? [...messages, { role: 'assistant', content: prefix }] : [...messages];
 }
