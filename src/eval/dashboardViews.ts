@@ -48,6 +48,7 @@ export function runView(runFolder: string, results: RunResults, running = false)
     sampled: metrics.sampled,
     chosen: metrics.chosen,
     ...(metrics.voteAgreement !== undefined ? { voteAgreement: metrics.voteAgreement } : {}),
+    sampling: metrics.sampling,
     pending: metrics.pending,
     questions: metrics.questions,
     problems: results.unreadable.map((u) => `${u.file}:${u.line}: ${u.problem}`),

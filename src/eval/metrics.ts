@@ -142,8 +142,9 @@ export interface BenchmarkMetrics {
   /** Actions sampled per question (SAG candidates drawn; greedy: one per step), and in all. */
   meanCandidates: number;
   candidates: number;
-  /** Model requests per question for the steps. */
+  /** Model requests for the steps, per question and in all. */
   meanModelCalls: number;
+  modelCalls: number;
   meanWallMs: number;
   /** Every sampled candidate (greedy: every action). */
   sampled: ErrorRates;
@@ -153,6 +154,14 @@ export interface BenchmarkMetrics {
   voteAgreement?: number;
   /** SAG steps where no candidate was valid (candidate 0 was taken). */
   noValidCandidateSteps: number;
+}
+
+/** What a run sampled per question, over every benchmark (what adaptive SAG saves shows here). */
+export interface SamplingCost {
+  questions: number;
+  candidatesPerQuestion: number;
+  tokensPerQuestion: number;
+  modelCallsPerQuestion: number;
 }
 
 export interface RunMetrics {
@@ -166,6 +175,7 @@ export interface RunMetrics {
   sampled: ErrorRates;
   chosen: ErrorRates;
   voteAgreement?: number;
+  sampling: SamplingCost;
   /** Questions the run selected but has not finished (a cancelled or running run). */
   pending: number;
   questions: QuestionResult[];
@@ -285,6 +295,7 @@ export class BenchmarkAccumulator {
       meanCandidates: mean(this.candidates),
       candidates: this.candidates,
       meanModelCalls: mean(this.modelCalls),
+      modelCalls: this.modelCalls,
       meanWallMs: mean(this.wallMs),
       sampled: rates(this.sampled),
       chosen: rates(this.chosen),
@@ -317,6 +328,7 @@ export function combineMetrics(accumulators: readonly BenchmarkAccumulator[], qu
   }
   const total = benchmarks.reduce((n, b) => n + b.questions, 0);
   const correct = benchmarks.reduce((n, b) => n + b.correct, 0);
+  const perQuestion = (pick: (b: BenchmarkMetrics) => number): number => (total ? benchmarks.reduce((n, b) => n + pick(b), 0) / total : 0);
   const scored = benchmarks.filter((b) => b.questions > 0);
   const metrics: RunMetrics = {
     metricsVersion: 1,
@@ -326,6 +338,12 @@ export function combineMetrics(accumulators: readonly BenchmarkAccumulator[], qu
     pooled: { questions: total, correct, accuracy: total ? correct / total : 0, interval: wilsonInterval(correct, total) },
     sampled: rates(sampled),
     chosen: rates(chosen),
+    sampling: {
+      questions: total,
+      candidatesPerQuestion: perQuestion((b) => b.candidates),
+      tokensPerQuestion: perQuestion((b) => b.completionTokens),
+      modelCallsPerQuestion: perQuestion((b) => b.modelCalls),
+    },
     pending,
     questions,
   };

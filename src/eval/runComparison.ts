@@ -1,4 +1,4 @@
-import { type BenchmarkMetrics, pairedDifferenceInterval, type QuestionResult, type RunMetrics } from './metrics';
+import { type BenchmarkMetrics, pairedDifferenceInterval, type QuestionResult, type RunMetrics, type SamplingCost } from './metrics';
 
 /**
  * Two runs side by side: per-benchmark deltas and the questions that flipped either way (paired by
@@ -26,13 +26,7 @@ export interface PairedDelta {
   interval: { low: number; high: number };
 }
 
-/** What each run sampled per question, over every benchmark. */
-export interface SamplingCost {
-  questions: number;
-  candidatesPerQuestion: number;
-  tokensPerQuestion: number;
-  modelCallsPerQuestion: number;
-}
+
 
 export interface FlippedQuestion {
   benchmark: string;
@@ -78,17 +72,6 @@ class PairCounts {
     if (n === 0) return undefined;
     return { questions: n, delta: (this.onlyB - this.onlyA) / n, interval: pairedDifferenceInterval(this.bothRight, this.onlyA, this.onlyB, this.bothWrong) };
   }
-}
-
-function samplingCost(m: RunMetrics): SamplingCost {
-  const questions = m.benchmarks.reduce((n, b) => n + b.questions, 0);
-  const per = (total: number): number => (questions ? total / questions : 0);
-  return {
-    questions,
-    candidatesPerQuestion: per(m.benchmarks.reduce((n, b) => n + b.candidates, 0)),
-    tokensPerQuestion: per(m.benchmarks.reduce((n, b) => n + b.completionTokens, 0)),
-    modelCallsPerQuestion: per(m.benchmarks.reduce((n, b) => n + b.meanModelCalls * b.questions, 0)),
-  };
 }
 
 /** 1 − b / a: the share B saves against A; undefined when A spent nothing. */
@@ -137,8 +120,8 @@ export function compareRuns(a: RunMetrics, b: RunMetrics): RunComparison {
     const pairedDelta = perBenchmark.get(d.name)?.delta();
     if (pairedDelta) d.pairedDelta = pairedDelta;
   }
-  const costA = samplingCost(a);
-  const costB = samplingCost(b);
+  const costA = a.sampling;
+  const costB = b.sampling;
   const sampling: RunComparison['sampling'] = { a: costA, b: costB };
   const candidateSaving = saving(costA.candidatesPerQuestion, costB.candidatesPerQuestion);
   const tokenSaving = saving(costA.tokensPerQuestion, costB.tokensPerQuestion);

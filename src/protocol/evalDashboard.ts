@@ -33,6 +33,7 @@ export const benchmarkRowSchema = z.object({
   meanCandidates: z.number(),
   candidates: z.number(),
   meanModelCalls: z.number(),
+  modelCalls: z.number(),
   meanWallMs: z.number(),
   sampled: errorRatesSchema,
   chosen: errorRatesSchema,
@@ -66,6 +67,9 @@ export const questionRowSchema = z.object({
 });
 export type QuestionRow = z.infer<typeof questionRowSchema>;
 
+/** What a run sampled per question, over every benchmark. */
+const samplingCostSchema = z.object({ questions: z.number(), candidatesPerQuestion: z.number(), tokensPerQuestion: z.number(), modelCallsPerQuestion: z.number() });
+
 export const runViewSchema = z.object({
   runFolder: z.string(),
   label: z.string(),
@@ -82,6 +86,7 @@ export const runViewSchema = z.object({
   sampled: errorRatesSchema,
   chosen: errorRatesSchema,
   voteAgreement: z.number().optional(),
+  sampling: samplingCostSchema,
   pending: z.number(),
   questions: z.array(questionRowSchema),
   /** Lines of the trajectory files that are not valid trajectories. */
@@ -96,7 +101,6 @@ export const flippedSchema = z.object({ benchmark: z.string(), taskId: z.string(
 export type FlippedRow = z.infer<typeof flippedSchema>;
 
 const pairedDeltaSchema = z.object({ questions: z.number(), delta: z.number(), interval });
-const samplingCostSchema = z.object({ questions: z.number(), candidatesPerQuestion: z.number(), tokensPerQuestion: z.number(), modelCallsPerQuestion: z.number() });
 
 export const comparisonViewSchema = z.object({
   a: z.object({ runFolder: z.string(), label: z.string(), mode: z.string() }),

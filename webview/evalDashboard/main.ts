@@ -134,8 +134,7 @@ function toolbar(): HTMLElement {
 // ------------------------------------------------------------------------------------------------------
 
 function summaryCards(run: RunView): HTMLElement {
-  const questions = run.benchmarks.reduce((n, b) => n + b.questions, 0);
-  const perQuestion = (total: number): string => (questions ? (total / questions).toFixed(total / questions < 10 ? 1 : 0) : '—');
+  const perQuestion = (x: number): string => (run.sampling.questions ? x.toFixed(x < 10 ? 1 : 0) : '—');
   return el(
     'div',
     { class: 'cards' },
@@ -145,8 +144,8 @@ function summaryCards(run: RunView): HTMLElement {
     card('Vote agreement', run.voteAgreement === undefined ? '—' : run.voteAgreement.toFixed(2), 'winning group / candidates drawn, mean over steps'),
     card(
       'Sampled per question',
-      `${perQuestion(run.benchmarks.reduce((n, b) => n + b.candidates, 0))} actions`,
-      `${perQuestion(run.benchmarks.reduce((n, b) => n + b.completionTokens, 0))} tokens generated · ${perQuestion(run.benchmarks.reduce((n, b) => n + b.meanModelCalls * b.questions, 0))} model calls · ${run.mode}`,
+      `${perQuestion(run.sampling.candidatesPerQuestion)} actions`,
+      `${perQuestion(run.sampling.tokensPerQuestion)} tokens generated · ${perQuestion(run.sampling.modelCallsPerQuestion)} model calls · ${run.mode}`,
     ),
     card('Status', run.status, `${run.pending} pending · ${(run.wallMs / 1000).toFixed(1)} s wall`),
   );
