@@ -61,6 +61,16 @@ export function optionalIntOption(args: ParsedCliArgs, key: string): number | un
   return n;
 }
 
+/** A repeatable flag's values, in order; with `commas`, `--x a,b` counts as `--x a --x b`. */
+export function listOption(args: ParsedCliArgs, key: string, commas = false): string[] {
+  const v = args.values[key];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((x) => {
+    if (typeof x !== 'string') throw new CliUsageError(`--${key} expects a value`);
+    return commas ? x.split(',').map((s) => s.trim()).filter((s) => s !== '') : [x];
+  });
+}
+
 export function numberOption(args: ParsedCliArgs, key: string, fallback: number): number {
   const v = stringOption(args, key);
   if (v === undefined) return fallback;

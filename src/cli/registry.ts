@@ -8,6 +8,7 @@ import { generateCommand, generationSummaryCommand } from './commands/teacher';
 import { sandboxCommands } from './commands/sandbox';
 import { evalCommands } from './commands/eval';
 import { trainingCommands } from './commands/training';
+import { triageCommand } from './commands/triage';
 
 /**
  * Every `trajectory-studio` command, in the order `--help` lists them. Each feature contributes its
@@ -16,6 +17,7 @@ import { trainingCommands } from './commands/training';
 export const cliCommands: readonly CliCommand[] = [
   versionCommand,
   ...trajectoryCommands,
+  triageCommand,
   ...agentCommands,
   ...retrievalCommands,
   scoreCommand,

@@ -12,7 +12,10 @@ import { evidenceChars, type TriageFlag, type TriageRuleId, triageRuleInfo } fro
  */
 
 export interface TriageOptions {
-  /** Tokens of the trajectory's training text; the `over-length` rule runs only when this is given. */
+  /**
+   * Tokens of the trajectory's training text; the `over-length` rule runs only when this is given. It may
+   * return an upper bound instead when that bound is within `maxLength` (see `trainingTokens.ts`).
+   */
   countTrainingTokens?: (t: Trajectory) => number;
   /** The export's max length in tokens (default 10,240, the method's agent setting). */
   maxLength?: number;

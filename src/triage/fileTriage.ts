@@ -52,6 +52,7 @@ export interface TriagedRecord {
   index: number;
   line: number;
   id: string;
+  taskId: string;
   flags: TriageFlag[];
   risk: number;
 }
@@ -85,7 +86,7 @@ export async function triageFile(path: string, options: TriageFileOptions = {}):
         continue;
       }
       const flags = triage.add(r.index, r.trajectory);
-      options.onRecord?.({ index: r.index, line: r.line, id: r.trajectory.id, flags, risk: riskOf(flags) }, r.trajectory);
+      options.onRecord?.({ index: r.index, line: r.line, id: r.trajectory.id, taskId: r.trajectory.task.id, flags, risk: riskOf(flags) }, r.trajectory);
       if ((r.index & 1023) === 0) options.onProgress?.(r.index, file.count);
     }
     options.onProgress?.(file.count, file.count);

@@ -1,19 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, CliUsageError, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
+import { type CliCommand, type CliIo, CliUsageError, listOption, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
+import { sftPromptFrom } from '../sftPromptOption';
 import { findLeakage, type LeakageMatch, type LeakageQuestion } from '../../trajectory/leakageCheck';
 import { writeJsonlAtomically } from '../../trajectory/jsonlWriters';
 import { importQuestionSet } from '../../trajectory/questionSetImport';
 import { importReferenceRecords } from '../../trajectory/referenceImport';
 import { reviewStatusSchema, type ReviewStatus, type TaskDomain, type Trajectory } from '../../trajectory/schema';
 import { SFT_FORMATS, buildSftConversation, exclusionReason, exportTrainingData, manifestPathFor, writeManifest, type SftFormat } from '../../trajectory/sftExport';
-import { type SftPrompt } from '../../trajectory/sftPrompt';
-import { loadPromptProfile, renderSystemPrompt } from '../../agent/promptProfiles';
-import { defaultAgentTools } from '../../agent/tools';
-import { DEFAULT_ALLOWED_IMPORTS } from '../../sandbox/prepare';
 import { loadQwenTokenizer, maskConversation, renderMaskPreview, tokenStatistics } from '../../trajectory/tokenMask';
 import { openTrajectoryFile } from '../../trajectory/trajectoryFile';
 import { parseTrajectoryText, TrajectoryTextError } from '../../trajectory/textForm';
+import { defaultTriageMaxLength } from '../../triage/checks';
+import { FileTriage } from '../../triage/fileTriage';
+import { trainingTokenCounter } from '../../triage/trainingTokens';
+import { ruleIdsOption, triageOptionsFrom } from './triage';
 
 /**
  * `trajectory-studio validate | stats | import | export`: the trajectory files from the command line.
@@ -23,16 +24,6 @@ import { parseTrajectoryText, TrajectoryTextError } from '../../trajectory/textF
 function files(args: ParsedCliArgs, io: CliIo, what: string): string[] {
   if (args.positionals.length === 0) throw new CliUsageError(`give at least one ${what}`);
   return args.positionals.map((p) => path.resolve(io.cwd, p));
-}
-
-function listOption(args: ParsedCliArgs, key: string): string[] {
-  const v = args.values[key];
-  if (v === undefined) return [];
-  const list = Array.isArray(v) ? v : [v];
-  return list.map((x) => {
-    if (typeof x !== 'string') throw new CliUsageError(`--${key} expects a value`);
-    return x;
-  });
 }
 
 function domainOption(args: ParsedCliArgs): TaskDomain | undefined {
@@ -247,18 +238,6 @@ function describeLeak(m: LeakageMatch): string {
   return `${m.kind === 'exact' ? 'exact duplicate' : `near duplicate (${Math.round(m.overlap * 100)}% shared word trigrams)`} of ${m.benchmarkSource ?? 'benchmark'} question ${m.benchmarkId}`;
 }
 
-/**
- * The prompt texts to train with: a prompt profile (default `student`, the one students are evaluated
- * with), its system prompt rendered with the agent's tool list and import allowlist, so training and
- * evaluation show the model the same text.
- */
-async function promptFrom(args: ParsedCliArgs, io: CliIo): Promise<SftPrompt> {
-  const name = stringOption(args, 'prompt-profile') ?? 'student';
-  const looksLikePath = name.includes('/') || name.includes(path.sep) || name.endsWith('.prompt.txt');
-  const profile = await loadPromptProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
-  return { name: profile.name, system: renderSystemPrompt(profile, defaultAgentTools, DEFAULT_ALLOWED_IMPORTS), taskSuffix: profile.taskSuffix };
-}
-
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export accepted trajectories as SFT data (openai/TRL, axolotl, sharegpt) with per-step loss masks and a snapshot hash',
@@ -276,6 +255,8 @@ export const exportCommand: CliCommand = {
     '  --preview N          print the first N examples with the tokens that carry loss marked ⟦…⟧',
     '  --prompt-profile P   prompt profile (name or .prompt.txt path) whose system prompt and task suffix to train with (default student)',
     '  --skip-invalid       export the valid records when some lines are not valid trajectories',
+    '  --skip-flag ID       leave out trajectories that triage flags with these rules (repeatable or comma-separated;',
+    '                       see "trajectory-studio triage"; over-length counts tokens against --max-length)',
     '',
     'A manifest <out>.manifest.json records the snapshot hash, the prompt hash, the exported ids and every skipped trajectory with its reason.',
   ].join('\n'),
@@ -292,16 +273,18 @@ export const exportCommand: CliCommand = {
     preview: { type: 'string' },
     'prompt-profile': { type: 'string' },
     'skip-invalid': { type: 'boolean' },
+    'skip-flag': { type: 'string', multiple: true },
   },
   async run(args, io) {
     const inputs = files(args, io, 'trajectory file');
+    const skipFlags = new Set(ruleIdsOption(args, 'skip-flag'));
     const out = path.resolve(io.cwd, requiredStringOption(args, 'out'));
     const format = (stringOption(args, 'format') ?? 'openai') as SftFormat;
     if (!SFT_FORMATS.includes(format)) throw new CliUsageError(`--format expects one of ${SFT_FORMATS.join(', ')}, got "${format}"`);
     const statuses = (stringOption(args, 'status') ?? 'accepted').split(',').map((s) => s.trim()) as ReviewStatus[];
     for (const s of statuses) if (!reviewStatusSchema.options.includes(s)) throw new CliUsageError(`--status expects ${reviewStatusSchema.options.join(', ')}, got "${s}"`);
     const requireCorrect = args.values['require-correct'] === true;
-    const prompt = await promptFrom(args, io);
+    const prompt = await sftPromptFrom(args, io);
     const trajectories = await readTrajectories(inputs, io, args.values['skip-invalid'] === true);
 
     const withhold = new Map<string, string>();
@@ -317,6 +300,26 @@ export const exportCommand: CliCommand = {
         if (args.values['refuse-leaks'] === true) withhold.set(m.trainingId, `question leaks into the benchmark: ${describeLeak(m)}`);
       }
       io.stdout(`leakage check: ${leaks.length} of ${candidates.length} questions match ${questions.length} benchmark questions${leaks.length && args.values['refuse-leaks'] !== true ? ' (kept; pass --refuse-leaks to leave them out)' : ''}\n`);
+    }
+
+    if (skipFlags.size) {
+      const options = await triageOptionsFrom(args, io);
+      if (skipFlags.has('over-length') && !options.countTrainingTokens) {
+        const maxLength = numberOption(args, 'max-length', defaultTriageMaxLength);
+        options.countTrainingTokens = trainingTokenCounter(await loadQwenTokenizer(), prompt, maxLength);
+      }
+      // Only the trajectories the export would take: a duplicate of a rejected record is not one in the export.
+      const triage = new FileTriage(options);
+      const flaggedOut = new Map<string, number>();
+      trajectories
+        .filter((t) => exclusionReason(t, { statuses, requireCorrect }) === undefined && !withhold.has(t.id))
+        .forEach((t, i) => {
+          const hit = triage.add(i, t).find((f) => skipFlags.has(f.rule));
+          if (!hit) return;
+          withhold.set(t.id, `triage flag ${hit.rule}${hit.step !== undefined ? ` at step ${hit.step + 1}` : ''}: ${hit.message}`);
+          flaggedOut.set(hit.rule, (flaggedOut.get(hit.rule) ?? 0) + 1);
+        });
+      io.stdout(`triage: left out ${[...flaggedOut.values()].reduce((a, b) => a + b, 0)} flagged trajectories${flaggedOut.size ? ` (${[...flaggedOut].map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}\n`);
     }
 
     const manifest = await exportTrainingData(trajectories, out, { format, prompt, statuses, requireCorrect, withhold, sources: inputs.map((f) => relative(io, f)), signal: io.signal });

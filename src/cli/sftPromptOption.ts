@@ -1,0 +1,18 @@
+import * as path from 'node:path';
+import { loadPromptProfile, renderSystemPrompt } from '../agent/promptProfiles';
+import { defaultAgentTools } from '../agent/tools';
+import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
+import { type SftPrompt } from '../trajectory/sftPrompt';
+import { type CliIo, type ParsedCliArgs, stringOption } from './command';
+
+/**
+ * The prompt texts to train with, from `--prompt-profile` (default `student`, the one students are evaluated
+ * with): its system prompt rendered with the agent's tool list and import allowlist, so training and
+ * evaluation show the model the same text. Shared by `export` and `triage` (which counts training tokens).
+ */
+export async function sftPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<SftPrompt> {
+  const name = stringOption(args, 'prompt-profile') ?? 'student';
+  const looksLikePath = name.includes('/') || name.includes(path.sep) || name.endsWith('.prompt.txt');
+  const profile = await loadPromptProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
+  return { name: profile.name, system: renderSystemPrompt(profile, defaultAgentTools, DEFAULT_ALLOWED_IMPORTS), taskSuffix: profile.taskSuffix };
+}
