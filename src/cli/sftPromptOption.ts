@@ -10,9 +10,14 @@ import { type CliIo, type ParsedCliArgs, stringOption } from './command';
  * with): its system prompt rendered with the agent's tool list and import allowlist, so training and
  * evaluation show the model the same text. Shared by `export` and `triage` (which counts training tokens).
  */
-export async function sftPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<SftPrompt> {
+export function sftPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<SftPrompt> {
   const name = stringOption(args, 'prompt-profile') ?? 'student';
   const looksLikePath = name.includes('/') || name.includes(path.sep) || name.endsWith('.prompt.txt');
-  const profile = await loadPromptProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
+  return sftPromptOfProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
+}
+
+/** The training prompt of a prompt profile, by name (`student`, `teacher`) or `.prompt.txt` path. */
+export async function sftPromptOfProfile(nameOrPath: string): Promise<SftPrompt> {
+  const profile = await loadPromptProfile(nameOrPath);
   return { name: profile.name, system: renderSystemPrompt(profile, defaultAgentTools, DEFAULT_ALLOWED_IMPORTS), taskSuffix: profile.taskSuffix };
 }
