@@ -78,12 +78,15 @@ function checkGrounding(t: Trajectory, finalStep: number | undefined, flags: Tri
   // A yes/no answer to a comparison question is never written in a passage.
   if (answerWords.length === 0 || (answerWords.length === 1 && yesNo.has(answerWords[0]))) return;
   // What the model could have read before it answered: the answering step's own output came too late.
-  const seen = new Set<string>();
+  // One normalised string searched word by word is much cheaper than a set of every word on big files.
   const upTo = finalStep ?? t.steps.length;
-  for (let i = 0; i < upTo; i++) for (const text of observedTexts(t.steps[i].observation)) for (const w of wordsOf(text)) seen.add(w);
-  const found = answerWords.filter((w) => seen.has(w)).length;
+  const texts: string[] = [];
+  for (let i = 0; i < upTo; i++) texts.push(...observedTexts(t.steps[i].observation));
+  const seen = ` ${wordsOf(texts.join(' ')).join(' ')} `;
+  const has = (w: string): boolean => seen.includes(` ${w} `);
+  const found = answerWords.filter(has).length;
   if (found / answerWords.length < 0.75) {
-    const missing = answerWords.filter((w) => !seen.has(w));
+    const missing = answerWords.filter((w) => !has(w));
     flags.push(flag('ungrounded-answer', `The answer “${t.finalAnswer}” is in no passage or output read before it (missing: ${missing.join(', ')})`, finalStep, t.finalAnswer));
   }
 }
@@ -125,6 +128,9 @@ function checkComputed(t: Trajectory, finalStep: number | undefined, flags: Tria
 }
 
 function checkThoughtNumbers(t: Trajectory, flags: TriageFlag[]): void {
+  // Small whole numbers count things ("2 steps", "the 3 cases") rather than state results.
+  const claims = t.steps.map((s) => numbersIn(s.thought).filter((n) => n.decimals > 0 || Math.abs(n.value) > 10));
+  if (claims.every((c) => c.length === 0)) return;
   const observed = new ObservedNumbers();
   observed.addText(t.task.question);
   for (const s of t.steps) {
@@ -134,8 +140,7 @@ function checkThoughtNumbers(t: Trajectory, flags: TriageFlag[]): void {
   }
   const reported = new Set<number>();
   t.steps.forEach((s, i) => {
-    // Small whole numbers count things ("2 steps", "the 3 cases") rather than state results.
-    const unchecked = numbersIn(s.thought).filter((n) => (n.decimals > 0 || Math.abs(n.value) > 10) && !observed.has(n) && !reported.has(n.value));
+    const unchecked = claims[i].filter((n) => !observed.has(n) && !reported.has(n.value));
     if (unchecked.length === 0) return;
     for (const n of unchecked) reported.add(n.value);
     const shown = unchecked.slice(0, 3).map((n) => n.text);

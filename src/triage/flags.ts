@@ -180,3 +180,11 @@ export function orderedByRule(counts: ReadonlyMap<string, number>): Map<string, 
   };
   return new Map([...counts].sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b)));
 }
+
+/** Triage counts as lines of text (CLI reports, output channels): one line per rule with its title. */
+export function formatTriageCounts(flagged: number, total: number, byRule: ReadonlyMap<string, number>): string[] {
+  if (total === 0) return [];
+  const lines = [`  triage: ${flagged} of ${total} trajectories flagged`];
+  for (const [rule, n] of orderedByRule(byRule)) lines.push(`    ${rule.padEnd(26)}${String(n).padStart(6)}  ${triageRuleInfo(rule)?.title ?? ''}`);
+  return lines;
+}

@@ -22,7 +22,7 @@ const sketchSize = 32;
 const lookupHashes = 4;
 const shingleWords = 4;
 /** Words of each trajectory that are read (keeps the pass linear in a bounded prefix of huge records). */
-const maxWords = 4000;
+const maxWords = 2000;
 
 /** FNV-1a over a string, 32 bits. */
 function hashWord(word: string): number {
@@ -56,13 +56,17 @@ export function trajectorySketch(t: Trajectory): Uint32Array {
       }
     }
   }
-  const hashes = new Set<number>();
+  const hashes = new Uint32Array(Math.max(0, words.length - shingleWords + 1));
   for (let i = 0; i + shingleWords <= words.length; i++) {
     let h = 0x9e3779b1;
     for (let k = 0; k < shingleWords; k++) h = Math.imul(h ^ words[i + k], 0x85ebca6b) ^ (h >>> 13);
-    hashes.add(h >>> 0);
+    hashes[i] = h >>> 0;
   }
-  return Uint32Array.from([...hashes].sort((a, b) => a - b).slice(0, sketchSize));
+  hashes.sort();
+  // The k smallest distinct values.
+  const out: number[] = [];
+  for (let i = 0; i < hashes.length && out.length < sketchSize; i++) if (i === 0 || hashes[i] !== hashes[i - 1]) out.push(hashes[i]);
+  return Uint32Array.from(out);
 }
 
 /** Estimated Jaccard similarity of two sets from their bottom-k sketches. */
