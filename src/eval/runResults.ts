@@ -4,6 +4,7 @@ import { type Trajectory } from '../trajectory/schema';
 import { type EvalManifest, metricsFile, readEvalManifest, writeJsonAtomically } from './evalConfig';
 import { BenchmarkAccumulator, combineMetrics, questionResult, type QuestionResult, type RunMetrics } from './metrics';
 import { fileExists } from '../runs/runFiles';
+import { FileTriage } from '../triage/fileTriage';
 
 /** A trajectory file's lines that are not valid trajectories, by line number, so nothing is dropped silently. */
 export interface UnreadableLine {
@@ -16,6 +17,8 @@ export interface RunResults {
   manifest: EvalManifest;
   metrics: RunMetrics;
   unreadable: UnreadableLine[];
+  /** Triage of the student's trajectories: how many were flagged, and trajectories per rule (all benchmarks). */
+  triage: { flagged: number; byRule: Record<string, number> };
 }
 
 /**
@@ -29,6 +32,7 @@ export async function computeRunResults(runFolder: string, signal?: AbortSignal)
   const questions: QuestionResult[] = [];
   const unreadable: UnreadableLine[] = [];
   let pending = 0;
+  const triage = { flagged: 0, byRule: {} as Record<string, number> };
   for (const b of manifest.benchmarks) {
     const accumulator = new BenchmarkAccumulator(b.name, b.domain);
     accumulators.push(accumulator);
@@ -48,15 +52,20 @@ export async function computeRunResults(runFolder: string, signal?: AbortSignal)
         await handle.close();
       }
     }
+    // Near duplicates are looked for within a benchmark, where one question's records sit together.
+    const fileTriage = new FileTriage();
     for (const { t, slot } of latest.values()) {
       const row = questionResult(t, b.trajectories, slot);
       row.benchmark = b.name;
       accumulator.add(t, row);
       questions.push(row);
+      fileTriage.add(slot, t);
     }
+    triage.flagged += fileTriage.flagged;
+    for (const [rule, n] of fileTriage.byRule()) triage.byRule[rule] = (triage.byRule[rule] ?? 0) + n;
     pending += Math.max(0, b.questions - latest.size);
   }
-  return { manifest, metrics: combineMetrics(accumulators, questions, pending), unreadable };
+  return { manifest, metrics: combineMetrics(accumulators, questions, pending), unreadable, triage };
 }
 
 /** Recomputes and writes `metrics.json`; returns what was written. */

@@ -1,6 +1,8 @@
 import { openTrajectoryFile } from '../trajectory/trajectoryFile';
 import { type TaskDomain } from '../trajectory/schema';
 import { filterDecisionOf, type TeacherVerdict } from './trajectoryFilter';
+import { FileTriage } from '../triage/fileTriage';
+import { formatTriageCounts } from '../triage/flags';
 
 /** Success of one domain, with or without the first-thought prefix. */
 export interface DomainSummary {
@@ -22,6 +24,8 @@ export interface TeacherRunSummary {
   byDomain: DomainSummary[];
   /** Lines that are not valid trajectories. */
   unreadable: number;
+  /** Triage: trajectories with a flag, those of them the filter kept, and trajectories per rule. */
+  triage: { flagged: number; flaggedAccepted: number; byRule: Record<string, number> };
 }
 
 /**
@@ -29,8 +33,9 @@ export interface TeacherRunSummary {
  * without the prefix wrote to one file). Only questions in `taskIds` count, when given.
  */
 export async function summarizeTeacherFile(file: string, taskIds?: ReadonlySet<string>, signal?: AbortSignal): Promise<TeacherRunSummary> {
-  const summary: TeacherRunSummary = { file, total: 0, accepted: 0, byVerdict: {}, byDomain: [], unreadable: 0 };
+  const summary: TeacherRunSummary = { file, total: 0, accepted: 0, byVerdict: {}, byDomain: [], unreadable: 0, triage: { flagged: 0, flaggedAccepted: 0, byRule: {} } };
   const groups = new Map<string, DomainSummary>();
+  const triage = new FileTriage();
   const handle = await openTrajectoryFile(file, signal ? { signal } : {});
   try {
     for await (const r of handle.records(signal)) {
@@ -44,6 +49,7 @@ export async function summarizeTeacherFile(file: string, taskIds?: ReadonlySet<s
       summary.total++;
       if (decision?.accepted) summary.accepted++;
       if (decision) summary.byVerdict[decision.verdict] = (summary.byVerdict[decision.verdict] ?? 0) + 1;
+      if (triage.add(r.index, t).length > 0 && decision?.accepted) summary.triage.flaggedAccepted++;
       const withPrefix = t.origin.firstThoughtPrefix !== undefined;
       const key = `${t.task.domain}/${withPrefix}`;
       let group = groups.get(key);
@@ -59,6 +65,8 @@ export async function summarizeTeacherFile(file: string, taskIds?: ReadonlySet<s
     await handle.close();
   }
   summary.byDomain = [...groups.values()].sort((a, b) => a.domain.localeCompare(b.domain) || Number(b.withPrefix) - Number(a.withPrefix));
+  summary.triage.flagged = triage.flagged;
+  summary.triage.byRule = Object.fromEntries(triage.byRule());
   return summary;
 }
 
@@ -77,6 +85,9 @@ export function formatTeacherSummary(s: TeacherRunSummary): string[] {
   const verdicts = Object.entries(s.byVerdict).map(([v, n]) => `${v} ${n}`).join(', ');
   if (verdicts) lines.push(`  verdicts: ${verdicts}`);
   if (s.unreadable) lines.push(`  ${s.unreadable} line(s) are not valid trajectories`);
+  const triage = formatTriageCounts(s.triage.flagged, s.total, new Map(Object.entries(s.triage.byRule)));
+  if (triage.length) triage[0] += `, ${s.triage.flaggedAccepted} of them accepted by the filter (trajectory-studio triage lists them)`;
+  lines.push(...triage);
   return lines;
 }
 
@@ -85,13 +96,16 @@ export function formatTeacherSummary(s: TeacherRunSummary): string[] {
  * over the same questions, so success by domain can be compared with and without the prefix.
  */
 export async function summarizeTeacherFiles(files: readonly string[], signal?: AbortSignal): Promise<TeacherRunSummary> {
-  const combined: TeacherRunSummary = { file: files.join(' + '), total: 0, accepted: 0, byVerdict: {}, byDomain: [], unreadable: 0 };
+  const combined: TeacherRunSummary = { file: files.join(' + '), total: 0, accepted: 0, byVerdict: {}, byDomain: [], unreadable: 0, triage: { flagged: 0, flaggedAccepted: 0, byRule: {} } };
   const groups = new Map<string, DomainSummary>();
   for (const file of files) {
     const one = await summarizeTeacherFile(file, undefined, signal);
     combined.total += one.total;
     combined.accepted += one.accepted;
     combined.unreadable += one.unreadable;
+    combined.triage.flagged += one.triage.flagged;
+    combined.triage.flaggedAccepted += one.triage.flaggedAccepted;
+    for (const [rule, n] of Object.entries(one.triage.byRule)) combined.triage.byRule[rule] = (combined.triage.byRule[rule] ?? 0) + n;
     for (const [verdict, n] of Object.entries(one.byVerdict) as [TeacherVerdict, number][]) combined.byVerdict[verdict] = (combined.byVerdict[verdict] ?? 0) + n;
     for (const d of one.byDomain) {
       const key = `${d.domain}/${d.withPrefix}`;

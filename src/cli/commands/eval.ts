@@ -9,6 +9,7 @@ import { prepareEvalRun } from '../../eval/evalSetup';
 import { formatMetricsTable } from '../../eval/metrics';
 import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
+import { formatTriageCounts } from '../../triage/flags';
 import { printRunProgress } from '../runProgressLine';
 import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
 
@@ -230,8 +231,12 @@ export const evalReportCommand: CliCommand = {
     const folder = args.positionals[0];
     if (!folder) throw new CliUsageError('give the run folder');
     const results = await computeRunResults(path.resolve(io.cwd, folder), io.signal);
-    if (args.values.json === true) io.stdout(`${JSON.stringify(results.metrics)}\n`);
-    else for (const line of formatMetricsTable(results.metrics)) io.stdout(`${line}\n`);
+    if (args.values.json === true) {
+      io.stdout(`${JSON.stringify({ ...results.metrics, triage: results.triage })}\n`);
+      return 0;
+    }
+    for (const line of formatMetricsTable(results.metrics)) io.stdout(`${line}\n`);
+    for (const line of formatTriageCounts(results.triage.flagged, results.metrics.pooled.questions, new Map(Object.entries(results.triage.byRule)))) io.stdout(`${line}\n`);
     return 0;
   },
 };
