@@ -13,6 +13,7 @@ import { registerSandboxStatus } from './sandbox/sandbox.vscode';
 import { studioVersion } from './environment/runtime';
 import { registerEvaluation } from './eval/evaluation.vscode';
 import { registerTraining } from './training/training.vscode';
+import { registerRubricJudge } from './triage/rubricJudge.vscode';
 
 /** What `activate()` returns: used by the extension-host tests, and a stable surface for other extensions. */
 export interface StudioApi {
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): StudioApi {
   registerEvaluation(services);
   registerTraining(services);
   registerSandboxStatus(services);
+  registerRubricJudge(services, trajectoryEditor);
 
   log.info(`Trajectory Studio ${studioVersion} activated`);
   return { version: studioVersion, trajectoryEditor };

@@ -45,6 +45,7 @@ export const CommandIds = {
   refreshTrainingRuns: 'trajectoryStudio.refreshTrainingRuns',
   findTrainingRunsOnHost: 'trajectoryStudio.findTrainingRunsOnHost',
   forgetTrainingRun: 'trajectoryStudio.forgetTrainingRun',
+  judgeWithRubric: 'trajectoryStudio.judgeWithRubric',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 
@@ -64,6 +65,7 @@ export const commandsNeedingTrust: readonly CommandId[] = [
   CommandIds.resumeTrainingRun,
   CommandIds.serveAdapterForEval,
   CommandIds.findTrainingRunsOnHost,
+  CommandIds.judgeWithRubric,
 ];
 
 /** The trajectory editor's custom editor view types: default for `*.traj.jsonl`, "Open With…" for any `.jsonl`. */
@@ -109,6 +111,7 @@ export interface SettingTypes {
   'training.cancelGraceSeconds': number;
   'training.adapterFolder': string;
   'review.reasonTaxonomy': string[];
+  'triage.confirmAcceptFlagged': boolean;
 }
 export type SettingKey = keyof SettingTypes;
 export const settingsSection = 'trajectoryStudio';
@@ -156,6 +159,7 @@ export const settingKeys: readonly SettingKey[] = [
   'training.cancelGraceSeconds',
   'training.adapterFolder',
   'review.reasonTaxonomy',
+  'triage.confirmAcceptFlagged',
 ];
 
 /** SecretStorage keys: API keys per endpoint profile, SSH key passphrases per host profile. */

@@ -14,8 +14,11 @@ import { type ExecErrorKind, type ExecOutcome } from '../sandbox/types';
  * step has the shape of the sandbox's `ExecOutcome`, so the agent loop can store an outcome directly.
  */
 
-/** The version this code writes. Bump it only together with a migration in `migrations` below. */
-export const TRAJECTORY_SCHEMA_VERSION = 1;
+/**
+ * The version this code writes. Bump it only together with a migration in `migrations` below.
+ * History: 1 the first published shape; 2 adds the rubric judge's result (`review.rubric`).
+ */
+export const TRAJECTORY_SCHEMA_VERSION = 2;
 
 /** Free-form extras (JSON values) that tools may attach without a schema change. */
 const metaSchema = z.record(z.string(), z.json()).describe('Free-form extras; any JSON values.');
@@ -264,6 +267,44 @@ export type Judgement = z.infer<typeof judgementSchema>;
 export const reviewStatusSchema = z.enum(['unreviewed', 'accepted', 'rejected']);
 export type ReviewStatus = z.infer<typeof reviewStatusSchema>;
 
+export const rubricSeveritySchema = z.enum(['high', 'medium', 'low']);
+
+/** The rubric judge's verdict on one criterion of the rubric. */
+export const rubricFindingSchema = z.strictObject({
+  /** The criterion's id in the rubric file. */
+  criterion: z.string(),
+  verdict: z.enum(['pass', 'fail', 'not-applicable']),
+  /** 0-based index of the step the finding points at; absent when it concerns the whole trajectory. */
+  step: nonNegativeInt.optional(),
+  /** The judge's one-sentence reason. */
+  reason: z.string(),
+  /** The criterion's severity when it was judged (so the flag does not change if the rubric file does). */
+  severity: rubricSeveritySchema,
+});
+export type RubricFinding = z.infer<typeof rubricFindingSchema>;
+
+/**
+ * What the rubric judge said about the trajectory, with what it needs to know whether it is still current:
+ * the rubric's hash, the judge model and the hash of the content judged. A reply that could not be read,
+ * or a call that failed, is kept as `error` (with no findings) so it is visible and judged again next time.
+ */
+export const rubricResultSchema = z.strictObject({
+  /** The rubric's name. */
+  rubric: z.string(),
+  /** sha256 of the rubric's canonical content. */
+  rubricHash: z.string(),
+  /** The judge model's name, when known. */
+  model: z.string().optional(),
+  /** ISO 8601 time of judging. */
+  at: z.string(),
+  /** sha256 of the rubric hash, the model and the judged content (task, steps, final answer). */
+  contentHash: z.string(),
+  findings: z.array(rubricFindingSchema),
+  /** Set when the judge's reply could not be read or the call failed; the findings are then empty. */
+  error: z.string().optional(),
+});
+export type RubricResult = z.infer<typeof rubricResultSchema>;
+
 /**
  * The curator's verdict. Per-step review flags (`excludeFromTraining`, `stale`) live on each step so they
  * move with the step when steps are cut or re-run.
@@ -275,6 +316,8 @@ export const reviewSchema = z.strictObject({
   note: z.string().optional(),
   /** ISO 8601 time of the last status change. */
   at: z.string().optional(),
+  /** The rubric judge's findings (schema version 2), when a rubric was run on the trajectory. */
+  rubric: rubricResultSchema.optional(),
 });
 export type Review = z.infer<typeof reviewSchema>;
 
@@ -358,10 +401,13 @@ export function formatJsonPath(path: readonly PropertyKey[]): string {
 export type TrajectoryMigration = (record: Record<string, unknown>) => Record<string, unknown>;
 
 /**
- * Migrations by the version they read. Version 1 is the first published version, so the table is empty;
- * a change to the shape bumps {@link TRAJECTORY_SCHEMA_VERSION} and adds the step from the old version here.
+ * Migrations by the version they read. A change to the shape bumps {@link TRAJECTORY_SCHEMA_VERSION} and
+ * adds the step from the old version here.
  */
-export const trajectoryMigrations: Readonly<Record<number, TrajectoryMigration>> = {};
+export const trajectoryMigrations: Readonly<Record<number, TrajectoryMigration>> = {
+  // 1 → 2 only added the optional `review.rubric`, which a version 1 record cannot have: nothing to change.
+  1: (record) => record,
+};
 
 export type TrajectoryParseResult =
   | { ok: true; value: Trajectory; migratedFrom?: number }

@@ -92,6 +92,8 @@ export function applyTrajectoryEdit(trajectory: Trajectory, edit: TrajectoryEdit
       const review: Trajectory['review'] = { status: edit.status, reasonTags: [...edit.reasonTags], at };
       const note = edit.note?.trim();
       if (note) review.note = note;
+      // The rubric judge's findings describe the content, not the verdict: they outlive a status change.
+      if (trajectory.review.rubric) review.rubric = trajectory.review.rubric;
       const before = trajectory.review;
       const summary = (r: Trajectory['review']) => [r.status, ...r.reasonTags].join(' ');
       return {

@@ -7,6 +7,7 @@ import {
   observationFromOutcome,
   parseTrajectory,
   safeParseTrajectory,
+  trajectoryMigrations,
   type TrajectoryMigration,
 } from '../../../src/trajectory/schema';
 import { type ExecOutcome } from '../../../src/sandbox/types';
@@ -83,6 +84,7 @@ void test('missing or malformed versions and non-objects are clear errors', () =
 void test('older versions are migrated step by step before validation', () => {
   // A hypothetical version 0 that called the task text `prompt`; the migration renames it.
   const migrations: Record<number, TrajectoryMigration> = {
+    ...trajectoryMigrations,
     0: (r) => {
       const task = { ...(r.task as Record<string, unknown>) };
       task.question = task.prompt;
@@ -93,11 +95,12 @@ void test('older versions are migrated step by step before validation', () => {
   const current = JSON.parse(JSON.stringify(sample()));
   const old = { ...current, schema: 0, task: { ...current.task, prompt: current.task.question } };
   delete old.task.question;
-  const r = safeParseTrajectory(old, migrations, 1);
+  const r = safeParseTrajectory(old, migrations);
   assert.ok(r.ok);
+  assert.equal(r.value.schema, TRAJECTORY_SCHEMA_VERSION);
   assert.equal(r.value.task.question, current.task.question);
   assert.equal(r.migratedFrom, 0);
   // Without a migration for that version the record is refused, not guessed at.
-  const refused = safeParseTrajectory({ ...old, schema: 0 }, {}, 1);
+  const refused = safeParseTrajectory({ ...old, schema: 0 }, trajectoryMigrations);
   assert.ok(!refused.ok && refused.issues[0].message.includes('no migration'));
 });
