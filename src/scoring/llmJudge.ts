@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ChatMessage, type ChatRequest, type ChatResult } from '../llm/types';
+import { parseJsonReply } from '../llm/jsonReply';
 import { answerFromText } from './boxedAnswer';
 import { type FactualVerdict, goldAliases, tokenF1 } from './factualMatch';
 
@@ -31,18 +32,8 @@ function judgeUserPrompt(question: string, gold: readonly string[], prediction: 
 
 /** The first `{…}` object in a reply, also inside a fenced block; undefined when there is none. */
 export function parseJudgeReply(text: string): { reply?: JudgeReply; error?: string } {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start < 0 || end < start) return { error: 'the reply holds no JSON object' };
-  let value: unknown;
-  try {
-    value = JSON.parse(text.slice(start, end + 1));
-  } catch (err) {
-    return { error: `the reply's JSON does not parse: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  const parsed = judgeReplySchema.safeParse(value);
-  if (!parsed.success) return { error: `the reply's JSON has the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
-  return { reply: parsed.data };
+  const parsed = parseJsonReply(text, judgeReplySchema);
+  return 'error' in parsed ? { error: parsed.error } : { reply: parsed.value };
 }
 
 export interface LlmJudgeOptions {

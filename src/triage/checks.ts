@@ -4,6 +4,7 @@ import { normalizeMathAnswer } from '../scoring/mathNormalize';
 import { type Observation, type Step, type Trajectory } from '../trajectory/schema';
 import { around, contentWords, finalAnswerArgument, literalValue, numbersIn, numericValue, ObservedNumbers, wordsOf } from './answerText';
 import { evidenceChars, type TriageFlag, type TriageRuleId, triageRuleInfo } from './flags';
+import { rubricFlagsOf } from './rubricJudge';
 
 /**
  * The deterministic triage rules over one trajectory (see `flags.ts` for what each looks for). Pure and
@@ -247,7 +248,10 @@ function checkSag(t: Trajectory, options: TriageOptions, flags: TriageFlag[]): v
   });
 }
 
-/** Runs every per-trajectory rule. Flags come in step order; whole-trajectory flags have no `step`. */
+/**
+ * Runs every per-trajectory rule, and adds the findings a rubric judge stored in the trajectory's review data.
+ * Flags come in step order; whole-trajectory flags have no `step`.
+ */
 export function triageTrajectory(t: Trajectory, options: TriageOptions = {}): TriageFlag[] {
   const flags: TriageFlag[] = [];
   const finalStep = finalStepOf(t);
@@ -266,5 +270,6 @@ export function triageTrajectory(t: Trajectory, options: TriageOptions = {}): Tr
     const tokens = options.countTrainingTokens(t);
     if (tokens > maxLength) flags.push(flag('over-length', `The training text has ${tokens} tokens, over the max length of ${maxLength}: the trainer would cut it`));
   }
+  flags.push(...rubricFlagsOf(t));
   return flags.sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity));
 }

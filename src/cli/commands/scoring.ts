@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type CliCommand, type CliIo, CliUsageError, type ParsedCliArgs, stringOption } from '../command';
-import { ModelEndpoint } from '../../llm/modelEndpoint';
-import { environmentApiKeys, profileFromEnvironment } from '../../llm/profiles';
+import { type ModelEndpoint } from '../../llm/modelEndpoint';
+import { judgeEndpointFromEnvironment } from '../judgeEndpoint';
 import { type AnswerScorerOptions, type AnswerVerdict, scoreAnswer } from '../../scoring/answerScorer';
 import { SympyChecker } from '../../scoring/sympyChecker';
 import { type TaskDomain } from '../../trajectory/schema';
@@ -56,11 +56,7 @@ function scorerOptions(args: ParsedCliArgs, io: CliIo): { options: AnswerScorerO
   const symbolic = args.values['no-symbolic'] === true ? undefined : new SympyChecker({ python: stringOption(args, 'python') });
   let judge: ModelEndpoint | undefined;
   if (args.values.judge === true) {
-    const profile = profileFromEnvironment('judge', io.env);
-    if (profile.baseUrls.length === 0) {
-      throw new CliUsageError('--judge needs the judge endpoint: set TRAJECTORY_STUDIO_JUDGE_BASE_URLS (and _MODEL, and the API key variable)');
-    }
-    judge = new ModelEndpoint(profile, { apiKeys: environmentApiKeys(io.env) });
+    judge = judgeEndpointFromEnvironment(io, '--judge');
   }
   const threshold = stringOption(args, 'f1-threshold');
   let f1Threshold: number | undefined;

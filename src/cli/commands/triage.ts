@@ -5,6 +5,9 @@ import { defaultTriageMaxLength, type TriageOptions } from '../../triage/checks'
 import { triageFile, type TriagedRecord } from '../../triage/fileTriage';
 import { type FlagSeverity, isTriageRuleId, severityWeight, TRIAGE_RULE_IDS, triageRuleInfo, type TriageFlag } from '../../triage/flags';
 import { trainingTokenCounter } from '../../triage/trainingTokens';
+import { loadRubric, RubricError, type Rubric } from '../../triage/rubric';
+import { judgeTrajectoryFile } from '../../triage/rubricJudge';
+import { judgeEndpointFromEnvironment } from '../judgeEndpoint';
 import { loadQwenTokenizer } from '../../trajectory/tokenMask';
 
 /**
@@ -53,6 +56,16 @@ export async function triageOptionsFrom(args: ParsedCliArgs, io: CliIo): Promise
   return options;
 }
 
+/** A rubric file, or a usage error listing every problem with its line and field. */
+async function loadRubricForCli(file: string): Promise<Rubric> {
+  try {
+    return await loadRubric(file);
+  } catch (err) {
+    if (err instanceof RubricError) throw new CliUsageError(err.message);
+    throw err;
+  }
+}
+
 function relative(io: CliIo, file: string): string {
   const r = path.relative(io.cwd, file);
   return r.startsWith('..') ? file : r;
@@ -79,6 +92,9 @@ export const triageCommand: CliCommand = {
     '  --allow-unboxed      do not flag math answers without \\boxed{}',
     '  --low-agreement X    flag SAG steps whose winning group holds at most this share of the candidates (default 0.5)',
     '  --fail-on S          exit 1 when any flag has severity S or higher (high, medium, low)',
+    '  --rubric R           first judge each trajectory with the rubric file R (the judge endpoint from TRAJECTORY_STUDIO_JUDGE_*);',
+    '                       findings are saved into the file (cached: unchanged trajectories are not judged again) and flagged as rubric:<criterion>',
+    '  --concurrency N      rubric requests at once (default 4)',
     '',
     `Rules: ${TRIAGE_RULE_IDS.join(', ')}.`,
   ].join('\n'),
@@ -92,6 +108,8 @@ export const triageCommand: CliCommand = {
     'allow-unboxed': { type: 'boolean' },
     'low-agreement': { type: 'string' },
     'fail-on': { type: 'string' },
+    rubric: { type: 'string' },
+    concurrency: { type: 'string' },
   },
   async run(args, io) {
     if (args.positionals.length === 0) throw new CliUsageError('give at least one trajectory file');
@@ -102,6 +120,10 @@ export const triageCommand: CliCommand = {
     const json = args.values.json === true;
     const failOn = severityOption(args, 'fail-on');
     const options = await triageOptionsFrom(args, io);
+    const rubricPath = stringOption(args, 'rubric');
+    const rubric = rubricPath !== undefined ? await loadRubricForCli(path.resolve(io.cwd, rubricPath)) : undefined;
+    const judge = rubric ? judgeEndpointFromEnvironment(io, '--rubric') : undefined;
+    const concurrency = optionalIntOption(args, 'concurrency');
     let invalid = 0;
     let failing = false;
 
@@ -109,6 +131,18 @@ export const triageCommand: CliCommand = {
       const file = path.resolve(io.cwd, input);
       const name = relative(io, file);
       // Keeps the listed records only (at most `limit`), so memory stays flat on huge files.
+      if (rubric && judge) {
+        const judged = await judgeTrajectoryFile(file, rubric, {
+          judge,
+          model: judge.profile.model,
+          signal: io.signal,
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(io.isTty ? { onProgress: (done: number, total: number) => io.stderr(`\r${name}: judged ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
+        });
+        const stopped = judged.stoppedBy ? `; stopped: ${judged.stoppedBy}` : judged.cancelled ? '; cancelled' : '';
+        if (judged.stoppedBy) failing = true;
+        io.stderr(`${name}: rubric "${rubric.name}": ${judged.requests} judged, ${judged.cacheHits} unchanged since the last judging, ${judged.errors} judge errors, ${judged.written} records updated${stopped}\n`);
+      }
       const listed: TriagedRecord[] = [];
       let matching = 0;
       const result = await triageFile(file, {

@@ -7,11 +7,12 @@ import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { type Trajectory } from '../../../src/trajectory/schema';
 import { computedMath, groundedFactual, trajectory } from '../../support/triageTrajectories';
+import { startFakeModelServer } from '../../support/fakeModelServer';
 
-async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+async function cli(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env: {}, cwd, signal: new AbortController().signal };
+  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env, cwd, signal: new AbortController().signal };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
@@ -74,5 +75,45 @@ describe('trajectory-studio triage and export --skip-flag', () => {
     assert.deepEqual(manifest.trajectoryIds, [clean.id]);
     assert.match(manifest.skipped.find((s) => s.id === fromMemory.id)?.reason ?? '', /^triage flag no-search at step 1: /);
     assert.match(manifest.skipped.find((s) => s.id === silent.id)?.reason ?? '', /^triage flag silent-step at step 1: /);
+  });
+
+  it('--rubric judges each trajectory once, saves the findings in the file and flags failed criteria at their step', async () => {
+    const rubric = { name: 'review', criteria: [{ id: 'thought-matches-code', description: 'Each thought announces what its code does.', severity: 'high' }] };
+    await writeFile(join(dir, 'review.rubric.json'), JSON.stringify(rubric));
+    await writeFile(join(dir, 'judged.traj.jsonl'), `${[clean, silent].map((t) => JSON.stringify(t)).join('\n')}\n`);
+    const server = await startFakeModelServer({
+      script: (request) => {
+        const text = JSON.stringify(request.messages);
+        // The judge sees steps numbered from 1; it blames step 2 of the trajectory with the import.
+        const fails = text.includes('import math');
+        return JSON.stringify({ findings: [{ criterion: 'thought-matches-code', verdict: fails ? 'fail' : 'pass', step: fails ? 2 : null, reason: fails ? 'The thought says it multiplies; the code only imports.' : 'Matches.' }] });
+      },
+    });
+    try {
+      const env = { TRAJECTORY_STUDIO_JUDGE_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_JUDGE_MODEL: 'judge' };
+      const first = await cli(['triage', 'judged.traj.jsonl', '--rubric', 'review.rubric.json'], dir, env);
+      assert.equal(first.code, 0, first.err);
+      assert.match(first.err, /rubric "review": 2 judged, 0 unchanged since the last judging, 0 judge errors, 2 records updated/);
+      assert.match(first.out, /step 2 +high +rubric:thought-matches-code +The thought says it multiplies/);
+      const requests = server.chatRequests().length;
+      const second = await cli(['triage', 'judged.traj.jsonl', '--rubric', 'review.rubric.json'], dir, env);
+      assert.match(second.err, /0 judged, 2 unchanged since the last judging/);
+      assert.equal(server.chatRequests().length, requests, 'nothing is sent again for unchanged trajectories');
+      // Without --rubric the stored findings still flag the step.
+      assert.match((await cli(['triage', 'judged.traj.jsonl'], dir)).out, /rubric:thought-matches-code/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--rubric without a judge endpoint, or with a broken rubric file, says what is missing and where', async () => {
+    await writeFile(join(dir, 'broken.rubric.json'), JSON.stringify({ name: 'x', criteria: [{ id: 'ok', description: 'fine' }, { description: 'no id' }] }));
+    const broken = await cli(['triage', 'data.traj.jsonl', '--rubric', 'broken.rubric.json'], dir);
+    assert.equal(broken.code, 2);
+    assert.match(broken.err, /broken\.rubric\.json(:\d+)?: \$\.criteria\[1\]\.id/);
+    await writeFile(join(dir, 'fine.rubric.json'), JSON.stringify({ name: 'x', criteria: [{ id: 'ok', description: 'fine' }] }));
+    const noJudge = await cli(['triage', 'data.traj.jsonl', '--rubric', 'fine.rubric.json'], dir);
+    assert.equal(noJudge.code, 2);
+    assert.match(noJudge.err, /--rubric needs the judge endpoint: set TRAJECTORY_STUDIO_JUDGE_BASE_URLS/);
   });
 });
