@@ -11,6 +11,30 @@ const reviewStatus = z.enum(['unreviewed', 'accepted', 'rejected']);
 const listStatus = z.enum(['unreviewed', 'accepted', 'rejected', 'invalid']);
 const verdict = z.enum(['correct', 'incorrect', 'unjudged']);
 const domain = z.enum(['math', 'factual']);
+const flagSeverity = z.enum(['high', 'medium', 'low']);
+
+/**
+ * A triage flag as a list row carries it: enough to count, colour and filter; the page takes titles from
+ * the state's `flagRules` (the rule titles live on the host, which the page cannot import).
+ */
+export const rowFlagSchema = z.object({
+  rule: z.string(),
+  severity: flagSeverity,
+  /** 0-based step the flag points at; absent for a whole-trajectory flag. */
+  step: z.number().int().nonnegative().optional(),
+});
+export type RowFlag = z.infer<typeof rowFlagSchema>;
+
+/** A triage flag as the trajectory view shows it, on its step card or in the header. */
+export const flagViewSchema = rowFlagSchema.extend({
+  title: z.string(),
+  /** What the rule looks for and why it matters (for the tooltip). */
+  description: z.string().optional(),
+  message: z.string(),
+  /** The text that triggered the flag; plain text, shown in a code style. */
+  evidence: z.string().optional(),
+});
+export type FlagView = z.infer<typeof flagViewSchema>;
 
 /** A text cut for display; `totalChars` > `text.length` means there is more ("show all"). */
 export const cappedTextSchema = z.object({ text: z.string(), totalChars: z.number().int().nonnegative() });
@@ -24,8 +48,11 @@ export const trajectoryQuerySchema = z.object({
   hasEdits: z.boolean().optional(),
   hasStale: z.boolean().optional(),
   tag: z.string().optional(),
+  /** `any`: trajectories with a triage flag; `none`: without one; otherwise a rule id they are flagged by. */
+  flag: z.string().max(200).optional(),
   search: z.string().max(1000).optional(),
-  sort: z.enum(['file', 'steps', 'status', 'verdict', 'question']).optional(),
+  /** `risk`: highest triage risk first, ties in file order. */
+  sort: z.enum(['file', 'steps', 'status', 'verdict', 'question', 'risk']).optional(),
   descending: z.boolean().optional(),
 });
 export type TrajectoryQueryWire = z.infer<typeof trajectoryQuerySchema>;
@@ -42,6 +69,10 @@ export const listRowSchema = z.object({
   hasErrors: z.boolean(),
   hasEdits: z.boolean(),
   hasStale: z.boolean(),
+  /** Triage flags in reading order (by step, whole-trajectory flags last). */
+  flags: z.array(rowFlagSchema),
+  /** Sum of the flags' severity weights; 0 when clean. */
+  risk: z.number().int().nonnegative(),
   /** True when the record has unsaved changes. */
   dirty: z.boolean(),
 });
@@ -120,6 +151,8 @@ export const trajectoryViewSchema = z.object({
   review: z.object({ status: reviewStatus, reasonTags: z.array(z.string()), note: z.string().optional() }),
   revisions: z.number().int().nonnegative(),
   dirty: z.boolean(),
+  /** Triage flags in reading order; those with a `step` go on that step's card, the others in the header. */
+  flags: z.array(flagViewSchema),
 });
 export type TrajectoryView = z.infer<typeof trajectoryViewSchema>;
 
@@ -167,6 +200,8 @@ export const editorStateSchema = z.object({
   reasonTaxonomy: z.array(z.string()),
   counts: z.object({ unreviewed: z.number(), accepted: z.number(), rejected: z.number(), invalid: z.number() }),
   tagsInUse: z.array(z.string()),
+  /** The triage rules that flag at least one scanned trajectory, in rule order, for the flag filter and tooltips. */
+  flagRules: z.array(z.object({ rule: z.string(), title: z.string(), severity: flagSeverity.optional(), count: z.number().int().nonnegative() })),
   /** The contributed keybindings, shown in the page so users learn them. */
   keys: z.array(z.object({ action: z.string(), key: z.string() })),
   /** Problems to show above the list, e.g. "the file changed on disk". */
@@ -220,8 +255,16 @@ export const trajectoryEditorProtocol = defineProtocol({
       result: z.string(),
     },
     edit: { params: z.object({ slot: z.number().int().nonnegative(), edit: editRequestSchema }), result: z.object({ changed: z.boolean() }) },
-    /** The next unreviewed slot after `after` in the query's order (wrapping), or -1 when none is left. */
-    nextUnreviewed: { params: z.object({ query: trajectoryQuerySchema, after: z.number().int() }), result: z.number().int() },
+    /**
+     * The next unreviewed slot of the review queue after `after` (wrapping), or -1 when none is left. The
+     * queue is the query's result with flagged trajectories first, highest risk first, then the rest in
+     * the query's order. `fromQueueStart`: start at the queue's front (passing over `after`), for a
+     * selection the page made itself on open.
+     */
+    nextUnreviewed: {
+      params: z.object({ query: trajectoryQuerySchema, after: z.number().int(), fromQueueStart: z.boolean().optional() }),
+      result: z.number().int(),
+    },
     /** Other trajectories of the same task, for the compare picker. */
     sameTask: {
       params: z.object({ slot: z.number().int().nonnegative() }),

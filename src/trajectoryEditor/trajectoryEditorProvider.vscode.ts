@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import { readSetting } from '../platform/settings';
+import { readSetting, writeSetting } from '../platform/settings';
 import { WebviewChannel } from '../platform/webviewChannel';
 import { renderWebviewHtml, studioWebviewOptions } from '../platform/webviewHtml';
-import { type EditorAction, type EditorState, type TrajectoryEditorProtocol, trajectoryEditorProtocol } from '../protocol/trajectoryEditor';
+import { type EditorAction, type EditorState, type EditRequest, type TrajectoryEditorProtocol, trajectoryEditorProtocol } from '../protocol/trajectoryEditor';
 import { TrajectoryCustomDocument } from './trajectoryDocument.vscode';
+import { acceptAndStopAsking, acceptAnyway, acceptQuestion, flagRulesInUse } from './trajectoryTriage';
 
 /** Context key the contributed single-key bindings require (see package.json `keybindings`). */
 export const keysActiveContextKey = 'trajectoryStudio.editor.keysActive';
@@ -16,6 +17,26 @@ export interface StepOperations {
   cancelRun(panel: TrajectoryEditorPanel, slot: number): boolean;
   /** Whether re-execution and continuation are available here (trusted workspace, parts installed). */
   canExecute(): boolean;
+}
+
+/** Setting that turns off the question asked before a flagged trajectory is accepted. */
+const confirmAcceptSetting = 'triage.confirmAcceptFlagged';
+
+/**
+ * Asks once before a trajectory with open triage flags is accepted (a modal, so the decision is made
+ * before anything changes). True when the edit may go ahead: it is not an accept, the trajectory is
+ * clean or already accepted, the user turned the question off, or answered Accept. "Don't ask again"
+ * writes the setting in the user's settings; Cancel leaves the status as it was.
+ */
+async function confirmAccept(document: TrajectoryCustomDocument, slot: number, edit: EditRequest): Promise<boolean> {
+  if (edit.kind !== 'setReview' || edit.status !== 'accepted') return true;
+  if (!readSetting(confirmAcceptSetting)) return true;
+  if (document.readOnly !== undefined || (await document.model.readTrajectory(slot)).review.status === 'accepted') return true;
+  const question = acceptQuestion(await document.session.flagsOf(slot));
+  if (!question) return true;
+  const answer = await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, acceptAnyway, acceptAndStopAsking);
+  if (answer === acceptAndStopAsking) await writeSetting(confirmAcceptSetting, false);
+  return answer !== undefined;
 }
 
 /** One editor tab showing a document: its webview, its channel, and what the page has selected. */
@@ -42,11 +63,12 @@ export class TrajectoryEditorPanel implements vscode.Disposable {
         open: ({ slot }) => session.open(slot),
         fullText: ({ slot, stepIndex, field }) => session.fullText(slot, stepIndex, field),
         edit: async ({ slot, edit }) => {
+          if (!(await confirmAccept(document, slot, edit))) return { changed: false };
           const applied = await document.applyEdit(slot, edit);
           if (applied) provider.recordEdit(document, applied);
           return { changed: applied !== undefined };
         },
-        nextUnreviewed: ({ query, after }) => session.nextUnreviewed(query, after),
+        nextUnreviewed: ({ query, after, fromQueueStart }) => session.nextUnreviewed(query, after, fromQueueStart),
         sameTask: ({ slot }) => session.sameTask(slot),
         compare: ({ left, right }) => session.compare(left, right),
         openTextForm: async ({ slot }) => ({ opened: await operations.openTextForm(document, slot) }),
@@ -178,6 +200,7 @@ export class TrajectoryEditorProvider implements vscode.CustomEditorProvider<Tra
       reasonTaxonomy: [...new Set([...taxonomy, ...index.tagsInUse()])],
       counts: index.countsByStatus(),
       tagsInUse: index.tagsInUse(),
+      flagRules: flagRulesInUse(index.flagCounts()),
       keys: this.keys,
     };
     if (document.banner) state.banner = document.banner;

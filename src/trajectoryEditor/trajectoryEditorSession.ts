@@ -6,8 +6,13 @@ import {
   type TrajectoryQueryWire,
   type TrajectoryView,
 } from '../protocol/trajectoryEditor';
+import { type Trajectory } from '../trajectory/schema';
+import { triageTrajectory } from '../triage/checks';
+import { sortFlags, type TriageFlag } from '../triage/flags';
+import { NearDuplicateIndex } from '../triage/nearDuplicates';
 import { type AppliedEdit, type TrajectoryEditorModel } from './editorDocumentModel';
 import { summarise, TrajectoryListIndex, type TrajectorySummary } from './trajectoryListIndex';
+import { type SlotContent } from './trajectorySource';
 import { compareTrajectories, observationField, trajectoryView } from './trajectoryView';
 
 /** How many records are summarised before the first answer, so the first screen never waits for the scan. */
@@ -23,24 +28,59 @@ export interface SessionEvents {
 }
 
 /**
+ * One pass over the file: the list index it fills and the near-duplicate detector it feeds. Kept together
+ * so a scan that was superseded (reload) cannot feed the next scan's detector out of order.
+ */
+class FileScan {
+  readonly index: TrajectoryListIndex;
+  private readonly nearDuplicates = new NearDuplicateIndex();
+  /** The near-duplicate flag of each slot, found when the scan reached it (edits keep the question, so it stays). */
+  private readonly nearDuplicateOf = new Map<number, TriageFlag>();
+
+  constructor(slotCount: number) {
+    this.index = new TrajectoryListIndex(slotCount);
+  }
+
+  /** Summarises a record the scan reached, in file order: near duplicates point at an earlier record. */
+  add(content: SlotContent): void {
+    if (content.valid) {
+      const duplicate = this.nearDuplicates.add({ slot: content.slot, id: content.trajectory.id }, content.trajectory);
+      if (duplicate) this.nearDuplicateOf.set(content.slot, duplicate);
+    }
+    this.index.put(summarise(content, this.fileFlagsOf(content.slot)));
+  }
+
+  /** Re-summarises a record after an edit, undo or redo: its own flags are re-checked, the file-level ones kept. */
+  refresh(content: SlotContent): void {
+    this.index.put(summarise(content, this.fileFlagsOf(content.slot)));
+  }
+
+  fileFlagsOf(slot: number): TriageFlag[] {
+    const duplicate = this.nearDuplicateOf.get(slot);
+    return duplicate ? [duplicate] : [];
+  }
+}
+
+/**
  * Everything the editor page asks of one open document, without VS Code: list pages for a query, one
  * record shaped for display, edits, compare. The VS Code glue wires it to the webview channel and to the
  * custom editor's undo stack; unit tests drive it directly.
  */
 export class TrajectoryEditorSession {
-  private index: TrajectoryListIndex;
+  private scan: FileScan;
   private scanAbort = new AbortController();
   private scanDone: Promise<void> = Promise.resolve();
   private lastQueryKey = '';
   private lastQueryResult: number[] = [];
   private lastQueryScanned = -1;
+  private lastQueue: number[] | undefined;
   private readonly modelSubscription: { dispose(): void };
 
   constructor(
     readonly model: TrajectoryEditorModel,
     private readonly events: SessionEvents = {},
   ) {
-    this.index = new TrajectoryListIndex(model.slotCount);
+    this.scan = new FileScan(model.slotCount);
     this.modelSubscription = model.onDidChange((change) => {
       if (change.slots !== 'all') void this.refreshSummaries(change.slots);
       this.invalidateQuery();
@@ -49,7 +89,11 @@ export class TrajectoryEditorSession {
   }
 
   get listIndex(): TrajectoryListIndex {
-    return this.index;
+    return this.scan.index;
+  }
+
+  private get index(): TrajectoryListIndex {
+    return this.scan.index;
   }
 
   /** Resolves when the background scan of the whole file has finished (or was stopped). */
@@ -65,23 +109,29 @@ export class TrajectoryEditorSession {
     this.scanAbort.abort();
     this.scanAbort = new AbortController();
     const signal = this.scanAbort.signal;
-    this.index = new TrajectoryListIndex(this.model.slotCount);
+    const scan = new FileScan(this.model.slotCount);
+    this.scan = scan;
     this.invalidateQuery();
     const first = Math.min(firstScreenSlots, this.model.slotCount);
-    for (let slot = 0; slot < first; slot++) this.index.put(summarise(await this.model.read(slot)));
+    for (let slot = 0; slot < first; slot++) {
+      const content = await this.model.read(slot);
+      if (signal.aborted) return;
+      scan.add(content);
+    }
     this.events.onIndexProgress?.();
-    this.scanDone = this.scanRest(signal, this.index);
+    this.scanDone = this.scanRest(signal, scan);
   }
 
-  private async scanRest(signal: AbortSignal, index: TrajectoryListIndex): Promise<void> {
+  private async scanRest(signal: AbortSignal, scan: FileScan): Promise<void> {
     let sinceReport = 0;
     try {
       for await (const content of this.model.fileSource.scan(signal)) {
         if (signal.aborted) return;
-        if (index.get(content.slot) !== undefined) continue;
+        if (scan.index.get(content.slot) !== undefined) continue;
         // An edited record is summarised from its edited version, not the file's.
         const shown = this.model.editedSlots().length ? await this.model.read(content.slot) : content;
-        index.put(summarise(shown));
+        if (signal.aborted) return;
+        scan.add(shown);
         if (++sinceReport >= scanReportEvery) {
           sinceReport = 0;
           this.invalidateQuery();
@@ -97,9 +147,12 @@ export class TrajectoryEditorSession {
   }
 
   private async refreshSummaries(slots: number[]): Promise<void> {
+    const scan = this.scan;
     for (const slot of slots) {
       const content = await this.model.read(slot);
-      this.index.put(summarise(content));
+      // A record the scan has not reached yet is summarised (with its near-duplicate check) when it gets there.
+      if (scan !== this.scan || scan.index.get(slot) === undefined) continue;
+      scan.refresh(content);
     }
     this.invalidateQuery();
     this.events.onIndexProgress?.();
@@ -107,12 +160,14 @@ export class TrajectoryEditorSession {
 
   private invalidateQuery(): void {
     this.lastQueryKey = '';
+    this.lastQueue = undefined;
   }
 
   private resultOf(query: TrajectoryQueryWire): number[] {
     const key = JSON.stringify(query);
     if (key !== this.lastQueryKey || this.lastQueryScanned !== this.index.scanned) {
       this.lastQueryResult = this.index.query(query);
+      this.lastQueue = undefined;
       this.lastQueryKey = key;
       this.lastQueryScanned = this.index.scanned;
     }
@@ -136,6 +191,8 @@ export class TrajectoryEditorSession {
         hasErrors: s.hasErrors,
         hasEdits: s.hasEdits,
         hasStale: s.hasStale,
+        flags: s.flags,
+        risk: s.risk,
         dirty: edited.has(slot),
       };
       if (s.id !== undefined) row.id = s.id;
@@ -154,7 +211,16 @@ export class TrajectoryEditorSession {
     if (!content.valid) {
       return { valid: false, invalid: { slot, line: content.line, issues: content.issues.map((i) => ({ path: i.path, message: i.message })), preview: content.preview } };
     }
-    return { valid: true, trajectory: trajectoryView(slot, content.trajectory, this.model.editedSlots().includes(slot)) };
+    return { valid: true, trajectory: trajectoryView(slot, content.trajectory, this.model.editedSlots().includes(slot), this.flagsOfTrajectory(slot, content.trajectory)) };
+  }
+
+  /** The triage flags of a record as it is now (edits included), in reading order. */
+  async flagsOf(slot: number): Promise<TriageFlag[]> {
+    return this.flagsOfTrajectory(slot, await this.model.readTrajectory(slot));
+  }
+
+  private flagsOfTrajectory(slot: number, t: Trajectory): TriageFlag[] {
+    return sortFlags([...triageTrajectory(t), ...this.scan.fileFlagsOf(slot)]);
   }
 
   async fullText(slot: number, stepIndex: number, field: 'printOutput' | 'lastValue' | 'error'): Promise<string> {
@@ -166,13 +232,27 @@ export class TrajectoryEditorSession {
     return this.model.apply(slot, request);
   }
 
-  /** The next unreviewed record after `after` in the query's order, wrapping around; -1 when none is left. */
-  nextUnreviewed(query: TrajectoryQueryWire, after: number): number {
+  /**
+   * The review queue's next unreviewed record after `after`, or -1 when nothing in the query's result is
+   * unreviewed. The queue holds flagged records first, highest risk first (a reviewer's time goes where a
+   * defect is likely), then the unflagged ones in the list's order; the walk goes on from `after`'s place
+   * in it and wraps around. `fromQueueStart` starts at the front instead, passing over `after` (the page
+   * asks so when the selected record was picked for the user on open, not by them).
+   */
+  nextUnreviewed(query: TrajectoryQueryWire, after: number, fromQueueStart = false): number {
     const result = this.resultOf(query);
-    const start = result.indexOf(after);
-    for (let k = 1; k <= result.length; k++) {
-      const slot = result[(start + k + result.length) % result.length];
-      if (this.index.get(slot)?.status === 'unreviewed') return slot;
+    this.lastQueue ??= this.index.reviewQueue(result);
+    const order = this.lastQueue;
+    const unreviewed = (slot: number) => this.index.get(slot)?.status === 'unreviewed';
+    if (fromQueueStart) {
+      const next = order.find((slot) => slot !== after && unreviewed(slot));
+      if (next !== undefined) return next;
+      return order.includes(after) && unreviewed(after) ? after : -1;
+    }
+    const start = order.indexOf(after);
+    for (let k = 1; k <= order.length; k++) {
+      const slot = order[(start + k + order.length) % order.length];
+      if (unreviewed(slot)) return slot;
     }
     return -1;
   }

@@ -1,4 +1,6 @@
 import { type ReviewStatus, type Trajectory } from '../trajectory/schema';
+import { triageTrajectory } from '../triage/checks';
+import { countByRule, type FlagSeverity, riskOf, sortFlags, type TriageFlag } from '../triage/flags';
 import { hasErrors, hasHandEdits, hasStaleSteps } from './trajectoryEdits';
 import { type SlotContent } from './trajectorySource';
 
@@ -9,6 +11,13 @@ import { type SlotContent } from './trajectorySource';
  */
 
 export type Verdict = 'correct' | 'incorrect' | 'unjudged';
+
+/** A triage flag as the list keeps it: no message or evidence, so a summary stays small on huge files. */
+export interface SummaryFlag {
+  rule: string;
+  severity: FlagSeverity;
+  step?: number;
+}
 
 /** What the list shows and filters on for one line of the file. */
 export interface TrajectorySummary {
@@ -26,6 +35,10 @@ export interface TrajectorySummary {
   hasErrors: boolean;
   hasEdits: boolean;
   hasStale: boolean;
+  /** Triage flags in reading order ({@link sortFlags}). */
+  flags: SummaryFlag[];
+  /** {@link riskOf} the flags: 0 when clean. */
+  risk: number;
   /** Lower-case text the search matches against: question, answers, ids, tags, note. */
   searchText: string;
 }
@@ -34,7 +47,11 @@ export const questionPreviewChars = 240;
 /** How much of each step's thought and code goes into the search text (keeps memory bounded on huge files). */
 const searchCharsPerStep = 400;
 
-export function summarise(content: SlotContent): TrajectorySummary {
+/**
+ * `fileFlags` are flags that need the rest of the file (a near duplicate of an earlier record); the
+ * per-record triage runs here, so a summary re-made after an edit has flags that follow the edit.
+ */
+export function summarise(content: SlotContent, fileFlags: readonly TriageFlag[] = []): TrajectorySummary {
   if (!content.valid) {
     return {
       slot: content.slot,
@@ -46,13 +63,16 @@ export function summarise(content: SlotContent): TrajectorySummary {
       hasErrors: false,
       hasEdits: false,
       hasStale: false,
+      flags: [],
+      risk: 0,
       searchText: content.preview.toLowerCase(),
     };
   }
-  return summariseTrajectory(content.slot, content.trajectory);
+  return summariseTrajectory(content.slot, content.trajectory, fileFlags);
 }
 
-export function summariseTrajectory(slot: number, t: Trajectory): TrajectorySummary {
+export function summariseTrajectory(slot: number, t: Trajectory, fileFlags: readonly TriageFlag[] = []): TrajectorySummary {
+  const flags = sortFlags([...triageTrajectory(t), ...fileFlags]).map((f): SummaryFlag => (f.step === undefined ? { rule: f.rule, severity: f.severity } : { rule: f.rule, severity: f.severity, step: f.step }));
   const searchParts = [t.id, t.task.id, t.task.question, t.task.goldAnswer ?? '', t.finalAnswer ?? '', t.review.note ?? '', ...t.review.reasonTags];
   for (const s of t.steps) searchParts.push(s.thought.slice(0, searchCharsPerStep), s.code.slice(0, searchCharsPerStep));
   return {
@@ -68,6 +88,8 @@ export function summariseTrajectory(slot: number, t: Trajectory): TrajectorySumm
     hasErrors: hasErrors(t),
     hasEdits: hasHandEdits(t),
     hasStale: hasStaleSteps(t),
+    flags,
+    risk: riskOf(flags),
     searchText: searchParts.join('\n').toLowerCase(),
   };
 }
@@ -80,9 +102,12 @@ export interface TrajectoryQuery {
   hasEdits?: boolean;
   hasStale?: boolean;
   tag?: string;
+  /** `any`: flagged by some triage rule; `none`: by none; otherwise the id of the rule. */
+  flag?: string;
   /** Case-insensitive; every whitespace-separated word must occur. */
   search?: string;
-  sort?: 'file' | 'steps' | 'status' | 'verdict' | 'question';
+  /** `risk`: highest triage risk first (ties in file order). */
+  sort?: 'file' | 'steps' | 'status' | 'verdict' | 'question' | 'risk';
   descending?: boolean;
 }
 
@@ -97,6 +122,9 @@ export function matchesQuery(s: TrajectorySummary, q: TrajectoryQuery, words: re
   if (q.hasEdits !== undefined && s.hasEdits !== q.hasEdits) return false;
   if (q.hasStale !== undefined && s.hasStale !== q.hasStale) return false;
   if (q.tag && !s.reasonTags.includes(q.tag)) return false;
+  if (q.flag === 'any' && s.flags.length === 0) return false;
+  if (q.flag === 'none' && s.flags.length > 0) return false;
+  if (q.flag && q.flag !== 'any' && q.flag !== 'none' && !s.flags.some((f) => f.rule === q.flag)) return false;
   for (const w of words) if (!s.searchText.includes(w)) return false;
   return true;
 }
@@ -146,7 +174,15 @@ export class TrajectoryListIndex {
     const sort = q.sort ?? 'file';
     if (sort !== 'file') {
       const key = (s: TrajectorySummary): number | string =>
-        sort === 'steps' ? s.steps : sort === 'status' ? statusOrder[s.status] : sort === 'verdict' ? verdictOrder[s.verdict] : s.question.toLowerCase();
+        sort === 'steps'
+          ? s.steps
+          : sort === 'status'
+            ? statusOrder[s.status]
+            : sort === 'verdict'
+              ? verdictOrder[s.verdict]
+              : sort === 'risk'
+                ? -s.risk
+                : s.question.toLowerCase();
       // Array.prototype.sort is stable, so ties keep file order.
       out.sort((a, b) => {
         const ka = key(a);
@@ -163,6 +199,30 @@ export class TrajectoryListIndex {
     const counts = { unreviewed: 0, accepted: 0, rejected: 0, invalid: 0 };
     for (const s of this.summaries) if (s) counts[s.status]++;
     return counts;
+  }
+
+  /**
+   * The review queue over a query's result: flagged trajectories first, highest risk first (ties keep the
+   * result's order), then the unflagged ones in the result's order.
+   */
+  reviewQueue(result: readonly number[]): number[] {
+    const flagged: { slot: number; risk: number }[] = [];
+    const rest: number[] = [];
+    for (const slot of result) {
+      const risk = this.summaries[slot]?.risk ?? 0;
+      if (risk > 0) flagged.push({ slot, risk });
+      else rest.push(slot);
+    }
+    // Stable, so equal risks keep the order the user sorted the list in.
+    flagged.sort((a, b) => b.risk - a.risk);
+    return [...flagged.map((f) => f.slot), ...rest];
+  }
+
+  /** How many scanned trajectories each triage rule flags, in rule order (for the flag filter). */
+  flagCounts(): Map<string, number> {
+    const lists: SummaryFlag[][] = [];
+    for (const s of this.summaries) if (s?.flags.length) lists.push(s.flags);
+    return countByRule(lists);
   }
 
   /** Every reason tag in use, for the tag filter. */

@@ -1,6 +1,8 @@
 import { type CappedText, type CompareRow, type ObservationView, type StepView, type TrajectoryView } from '../protocol/trajectoryEditor';
 import { type Observation, type Step, type Trajectory } from '../trajectory/schema';
+import { type TriageFlag } from '../triage/flags';
 import { previousObservation } from './reexecution';
+import { flagView } from './trajectoryTriage';
 
 /**
  * Shapes records for the webview: long texts are capped (an observation of megabytes would stall the page
@@ -76,7 +78,8 @@ export function stepView(step: Step, index: number, previous?: Observation, sagB
   return view;
 }
 
-export function trajectoryView(slot: number, t: Trajectory, dirty: boolean): TrajectoryView {
+/** `flags` are the record's triage flags in reading order (none in the compare view, which shows steps only). */
+export function trajectoryView(slot: number, t: Trajectory, dirty: boolean, flags: readonly TriageFlag[] = []): TrajectoryView {
   const origin = [t.origin.kind, t.origin.model].filter((x) => x).join(' · ');
   const view: TrajectoryView = {
     slot,
@@ -91,6 +94,7 @@ export function trajectoryView(slot: number, t: Trajectory, dirty: boolean): Tra
     review: { status: t.review.status, reasonTags: [...t.review.reasonTags], ...(t.review.note ? { note: t.review.note } : {}) },
     revisions: t.revisions.length,
     dirty,
+    flags: flags.map(flagView),
   };
   if (t.task.goldAnswer !== undefined) view.goldAnswer = t.task.goldAnswer;
   if (t.finalAnswer !== undefined) view.finalAnswer = t.finalAnswer;

@@ -21,6 +21,8 @@ export class ListPane {
   private pages = new Map<number, ListRow[] | Promise<void>>();
   private generation = 0;
   private query: TrajectoryQueryWire = {};
+  /** Rule titles by rule id, from the host's state (the page cannot import the rule table). */
+  private flagTitles = new Map<string, string>();
   selectedSlot: number | null = null;
   /** Index of the selection within the current query result, -1 when it is not in it. */
   selectedPosition = -1;
@@ -59,6 +61,17 @@ export class ListPane {
     await this.fetchPage(0);
     if (this.selectedSlot !== null) this.selectedPosition = await this.channel.request('positionOf', { query: this.query, slot: this.selectedSlot });
     this.draw();
+  }
+
+  setFlagTitles(titles: Map<string, string>): void {
+    const changed = titles.size !== this.flagTitles.size || [...titles].some(([rule, title]) => this.flagTitles.get(rule) !== title);
+    // Titles of rules that stopped flagging anything are kept: a row drawn later may still need one.
+    for (const [rule, title] of titles) this.flagTitles.set(rule, title);
+    if (changed) this.draw();
+  }
+
+  flagTitle(rule: string): string {
+    return this.flagTitles.get(rule) ?? rule;
   }
 
   setStatus(text: string): void {
@@ -109,8 +122,29 @@ export class ListPane {
     }
   }
 
+  /**
+   * The row's triage flags as one compact mark: a count coloured by the worst severity. The rule titles
+   * (with their steps) are in the tooltip and the accessible name, so nothing depends on colour alone.
+   */
+  private flagMark(row: ListRow): HTMLElement | null {
+    if (row.flags.length === 0) return null;
+    const worst = row.flags.some((f) => f.severity === 'high') ? 'high' : row.flags.some((f) => f.severity === 'medium') ? 'medium' : 'low';
+    const titles = new Map<string, number[]>();
+    for (const f of row.flags) {
+      const steps = titles.get(this.flagTitle(f.rule)) ?? [];
+      if (f.step !== undefined) steps.push(f.step + 1);
+      titles.set(this.flagTitle(f.rule), steps);
+    }
+    const described = [...titles].map(([title, steps]) => (steps.length ? `${title} (${steps.length === 1 ? 'step' : 'steps'} ${steps.join(', ')})` : title));
+    const text = `${row.flags.length} triage ${row.flags.length === 1 ? 'flag' : 'flags'}, risk ${row.risk}: ${described.join('; ')}`;
+    const icon = worst === 'high' ? 'error' : worst === 'medium' ? 'warning' : 'info';
+    return el('span', { class: `flag-mark severity-${worst}`, role: 'img', title: text, 'aria-label': text }, el('span', { class: `codicon codicon-${icon}`, 'aria-hidden': 'true' }), String(row.flags.length));
+  }
+
   private renderRow(row: ListRow, position: number): HTMLElement {
     const badges: HTMLElement[] = [el('span', { class: `badge status-${row.status}`, title: `Review: ${row.status}` }, row.status)];
+    const flagMark = this.flagMark(row);
+    if (flagMark) badges.unshift(flagMark);
     if (row.verdict !== 'unjudged') badges.push(el('span', { class: `badge verdict-${row.verdict}` }, row.verdict));
     if (row.hasErrors) badges.push(el('span', { class: 'codicon codicon-error', title: 'A step has an error' }));
     if (row.hasStale) badges.push(el('span', { class: 'codicon codicon-history', title: 'Has stale steps' }));

@@ -14,7 +14,7 @@ import {
   type TrajectoryQueryWire,
 } from '../../src/protocol/trajectoryEditor';
 import { ListPane } from './listPane';
-import { compareView, invalidLineView, type StepCardActions, stepCard, trajectoryHeader } from './trajectoryPane';
+import { compareView, flagsByStep, invalidLineView, type StepCardActions, stepCard, trajectoryHeader } from './trajectoryPane';
 
 /** UI state kept across the page being hidden and recreated (never file content). */
 interface PageState {
@@ -33,6 +33,11 @@ let selectedStep: number | null = saved.step;
 let editingStep: number | null = null;
 let runMessage: RunEvent | undefined;
 let lastScanned = -1;
+/**
+ * True while the selection is the first row the page picked on open: the review queue then starts at its
+ * front (the riskiest flagged trajectory), not after that row.
+ */
+let pickedOnOpen = false;
 
 const app = document.getElementById('app')!;
 
@@ -51,9 +56,11 @@ searchField.value = saved.query.search ?? '';
 const statusFilter = select('Review status', [['', 'Any status'], ['unreviewed', 'Unreviewed'], ['accepted', 'Accepted'], ['rejected', 'Rejected'], ['invalid', 'Invalid lines']], saved.query.status?.[0]);
 const verdictFilter = select('Verdict', [['', 'Any verdict'], ['correct', 'Correct'], ['incorrect', 'Incorrect'], ['unjudged', 'Not judged']], saved.query.verdict?.[0]);
 const domainFilter = select('Domain', [['', 'Any domain'], ['math', 'Math'], ['factual', 'Factual']], saved.query.domain?.[0]);
-const flagFilter = select('Flags', [['', 'Any flags'], ['errors', 'With errors'], ['edits', 'Hand-edited'], ['stale', 'With stale steps']], saved.query.hasErrors ? 'errors' : saved.query.hasEdits ? 'edits' : saved.query.hasStale ? 'stale' : '');
+const contentFilter = select('Errors and edits', [['', 'Any errors, edits'], ['errors', 'With errors'], ['edits', 'Hand-edited'], ['stale', 'With stale steps']], saved.query.hasErrors ? 'errors' : saved.query.hasEdits ? 'edits' : saved.query.hasStale ? 'stale' : '');
+// The rules come with the state (those in use in the file), like the reason tags.
+const triageFilter = select('Triage flags', [['', 'Flagged or not'], ['any', 'Any flag'], ['none', 'No flag']], saved.query.flag);
 const tagFilter = select('Reason tag', [['', 'Any tag']], saved.query.tag);
-const sortSelect = select('Sort', [['file', 'File order'], ['steps', 'Steps'], ['status', 'Review status'], ['verdict', 'Verdict'], ['question', 'Question']], saved.query.sort ?? 'file');
+const sortSelect = select('Sort', [['file', 'File order'], ['risk', 'Risk (flags)'], ['steps', 'Steps'], ['status', 'Review status'], ['verdict', 'Verdict'], ['question', 'Question']], saved.query.sort ?? 'file');
 const descending = el('vscode-checkbox', { label: 'Descending', title: 'Reverse the order' });
 descending.checked = saved.query.descending === true;
 const queueButton = el('vscode-button', { secondary: '', title: 'Next unreviewed trajectory (u)' }, 'Next unreviewed');
@@ -65,9 +72,10 @@ function readQuery(): TrajectoryQueryWire {
   if (statusFilter.value) q.status = [statusFilter.value as 'unreviewed'];
   if (verdictFilter.value) q.verdict = [verdictFilter.value as 'correct'];
   if (domainFilter.value) q.domain = [domainFilter.value as 'math'];
-  if (flagFilter.value === 'errors') q.hasErrors = true;
-  if (flagFilter.value === 'edits') q.hasEdits = true;
-  if (flagFilter.value === 'stale') q.hasStale = true;
+  if (contentFilter.value === 'errors') q.hasErrors = true;
+  if (contentFilter.value === 'edits') q.hasEdits = true;
+  if (contentFilter.value === 'stale') q.hasStale = true;
+  if (triageFilter.value) q.flag = triageFilter.value;
   if (tagFilter.value) q.tag = tagFilter.value;
   if (sortSelect.value !== 'file') q.sort = sortSelect.value as 'steps';
   if (descending.checked) q.descending = true;
@@ -77,15 +85,23 @@ function readQuery(): TrajectoryQueryWire {
 let queryTimer: ReturnType<typeof setTimeout> | undefined;
 function queryChanged(): void {
   clearTimeout(queryTimer);
-  queryTimer = setTimeout(() => void list.setQuery(readQuery()).then(persist), 150);
+  // The status line counts what the query shows, so it is redrawn with the new result.
+  queryTimer = setTimeout(
+    () =>
+      void list.setQuery(readQuery()).then(() => {
+        refreshStatus();
+        persist();
+      }),
+    150,
+  );
 }
 searchField.addEventListener('input', queryChanged);
-for (const s of [statusFilter, verdictFilter, domainFilter, flagFilter, tagFilter, sortSelect]) s.addEventListener('change', queryChanged);
+for (const s of [statusFilter, verdictFilter, domainFilter, contentFilter, triageFilter, tagFilter, sortSelect]) s.addEventListener('change', queryChanged);
 descending.addEventListener('change', queryChanged);
 queueButton.addEventListener('click', () => void nextUnreviewed());
 
 const list = new ListPane(channel, (slot) => void selectSlot(slot));
-const filters = el('div', { class: 'filters' }, statusFilter, verdictFilter, domainFilter, flagFilter, tagFilter, sortSelect, descending);
+const filters = el('div', { class: 'filters' }, statusFilter, verdictFilter, domainFilter, triageFilter, contentFilter, tagFilter, sortSelect, descending);
 const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-row' }, searchField, queueButton), filters, list.element);
 
 // ------------------------------------------------------------------------------------------------------
@@ -133,6 +149,7 @@ function showError(err: unknown): void {
 
 async function selectSlot(slot: number, step: number | null = 0): Promise<void> {
   editingStep = null;
+  pickedOnOpen = false;
   const changed = list.selectedSlot !== slot;
   if (changed) runMessage = undefined;
   await list.select(slot);
@@ -182,7 +199,8 @@ function renderDetail(): void {
   const asText = el('vscode-button', { secondary: '', title: 'Open as .traj text (t)', class: 'open-text' }, 'Open as text');
   asText.addEventListener('click', () => void channel.request('openTextForm', { slot: t.slot }).catch(showError));
   reviewBar.append(compare, asText);
-  const steps = t.steps.map((s) => (s.index === editingStep ? stepEditor(s.index, s.thought, s.code) : stepCard(s, s.index === selectedStep, actions)));
+  const stepFlags = flagsByStep(t).steps;
+  const steps = t.steps.map((s) => (s.index === editingStep ? stepEditor(s.index, s.thought, s.code) : stepCard(s, s.index === selectedStep, actions, stepFlags.get(s.index))));
   detail.replaceChildren(
     trajectoryHeader(t),
     reviewBar,
@@ -192,6 +210,12 @@ function renderDetail(): void {
   renderRunBar();
   if (editingStep !== null) detail.querySelector<HTMLTextAreaElement>('.edit-thought')?.focus();
 }
+
+// The header's flag summary links to the flagged step cards.
+detail.addEventListener('click', (e) => {
+  const link = (e.target as Element | null)?.closest<HTMLElement>('[data-goto-step]');
+  if (link) setStep(Number(link.dataset.gotoStep));
+});
 
 function renderRunBar(): void {
   if (!runMessage || runMessage.slot !== list.selectedSlot) {
@@ -343,7 +367,7 @@ async function runStep(kind: 'reexecute' | 'continueWithTeacher', index: number)
 }
 
 async function nextUnreviewed(): Promise<void> {
-  const slot = await channel.request('nextUnreviewed', { query: list.currentQuery, after: list.selectedSlot ?? -1 });
+  const slot = await channel.request('nextUnreviewed', { query: list.currentQuery, after: list.selectedSlot ?? -1, ...(pickedOnOpen ? { fromQueueStart: true } : {}) });
   if (slot >= 0) await selectSlot(slot);
   else {
     banner.textContent = 'No unreviewed trajectory left in this view.';
@@ -435,9 +459,21 @@ channel.on('state', (state) => {
   const counts = state.counts;
   const scanning = state.complete ? '' : ` · indexing ${Math.floor((100 * state.scanned) / Math.max(1, state.slotCount))}%`;
   list.setStatus(`${list.resultCount.toLocaleString()} shown · ${state.slotCount.toLocaleString()} in file · ${counts.unreviewed} unreviewed · ${counts.accepted} accepted · ${counts.rejected} rejected${counts.invalid ? ` · ${counts.invalid} invalid` : ''}${scanning}`);
-  const tagValue = tagFilter.value;
+  // The first state brings the options, so the saved filters can be shown only now.
+  const tagValue = first ? (saved.query.tag ?? '') : tagFilter.value;
   tagFilter.replaceChildren(el('option', { value: '' }, 'Any tag'), ...state.tagsInUse.map((t) => el('option', { value: t }, t)));
   tagFilter.value = state.tagsInUse.includes(tagValue) ? tagValue : '';
+  const flagValue = first ? (saved.query.flag ?? '') : triageFilter.value;
+  triageFilter.replaceChildren(
+    el('option', { value: '' }, 'Flagged or not'),
+    el('option', { value: 'any' }, 'Any flag'),
+    el('option', { value: 'none' }, 'No flag'),
+    ...state.flagRules.map((r) => el('option', { value: r.rule }, `${r.title} (${r.count})`)),
+  );
+  // A rule that no longer flags anything (after edits) stays selectable until the filter is changed, so the list does not jump.
+  if (flagValue && !['any', 'none'].includes(flagValue) && !state.flagRules.some((r) => r.rule === flagValue)) triageFilter.append(el('option', { value: flagValue }, `${list.flagTitle(flagValue)} (0)`));
+  triageFilter.value = flagValue;
+  list.setFlagTitles(new Map(state.flagRules.map((r) => [r.rule, r.title])));
   if (state.banner) {
     banner.textContent = state.banner;
     banner.hidden = false;
@@ -519,12 +555,14 @@ async function start(): Promise<void> {
   document.title = initial?.fileName ?? 'Trajectories';
   await list.setQuery(saved.query);
   refreshStatus();
-  const first = pendingReveal?.slot ?? saved.slot ?? (await list.neighbour(0));
+  const chosen = pendingReveal?.slot ?? saved.slot;
+  const first = chosen ?? (await list.neighbour(0));
   const firstStep = pendingReveal ? (pendingReveal.stepIndex ?? 0) : saved.step;
   pendingReveal = undefined;
   if (first !== undefined && first !== null && first < (editorState?.slotCount ?? 0)) {
     await selectSlot(first, firstStep);
     if (firstStep !== null) setStep(firstStep);
+    pickedOnOpen = chosen === null || chosen === undefined;
   }
   else renderDetail();
   updateKeysActive();

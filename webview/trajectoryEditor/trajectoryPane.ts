@@ -2,6 +2,7 @@ import { el } from '../shared/hostChannel';
 import {
   type CappedText,
   type CompareRow,
+  type FlagView,
   type ObservationView,
   type SlotView,
   type StepView,
@@ -142,12 +143,50 @@ function candidatesBlock(step: StepView): HTMLElement | null {
   return el('details', { class: 'sag' }, el('summary', {}, icon('layers'), sagSummary(step, groups.length)), table);
 }
 
-/** One step as a card: thought, highlighted code, observation (errors distinct), candidates, actions. */
-export function stepCard(step: StepView, selected: boolean, actions?: StepCardActions): HTMLElement {
+const severityIcons: Record<FlagView['severity'], string> = { high: 'error', medium: 'warning', low: 'info' };
+const severityWords: Record<FlagView['severity'], string> = { high: 'High', medium: 'Medium', low: 'Low' };
+
+/**
+ * One triage flag: severity icon and colour, the rule's title, the message, and the evidence as code.
+ * Everything is set as text (the evidence is a span of model output), and the accessible name says all
+ * of it, severity first, so a screen reader hears what the colour shows.
+ */
+export function flagNote(flag: FlagView): HTMLElement {
+  const where = flag.step === undefined ? '' : ` on step ${flag.step + 1}`;
+  return el(
+    'div',
+    {
+      class: `flag severity-${flag.severity}`,
+      role: 'note',
+      'data-rule': flag.rule,
+      'aria-label': `${severityWords[flag.severity]}-severity flag${where}: ${flag.title}. ${flag.message}${flag.evidence ? `. Evidence: ${flag.evidence}` : ''}`,
+      ...(flag.description ? { title: flag.description } : {}),
+    },
+    el('span', { class: `codicon codicon-${severityIcons[flag.severity]} flag-icon`, 'aria-hidden': 'true' }),
+    el(
+      'div',
+      { class: 'flag-body' },
+      el('span', { class: 'flag-title' }, flag.title),
+      el('span', { class: 'flag-message' }, flag.message),
+      flag.evidence ? el('code', { class: 'flag-evidence' }, flag.evidence) : null,
+    ),
+  );
+}
+
+function flagsBlock(flags: readonly FlagView[], label: string): HTMLElement | null {
+  return flags.length ? el('div', { class: 'flags', role: 'group', 'aria-label': label }, ...flags.map(flagNote)) : null;
+}
+
+/**
+ * One step as a card: thought, highlighted code, observation (errors distinct), candidates, actions, and
+ * the triage flags that point at the step, under its header where the eye lands first.
+ */
+export function stepCard(step: StepView, selected: boolean, actions?: StepCardActions, flags: readonly FlagView[] = []): HTMLElement {
   const badges: HTMLElement[] = [];
   if (step.stale) badges.push(el('span', { class: 'badge stale', title: 'An earlier step changed; re-run this step or accept as is' }, icon('history'), ' stale'));
   if (step.excluded) badges.push(el('span', { class: 'badge excluded', title: 'Kept as context, no training loss' }, icon('eye-closed'), ' excluded from training'));
   if (step.observation?.error) badges.push(el('span', { class: 'badge error' }, icon('error'), ` ${step.observation.error.type}`));
+  if (flags.length) badges.push(el('span', { class: `badge flag-badge severity-${worstSeverity(flags)}`, 'aria-hidden': 'true' }, icon(severityIcons[worstSeverity(flags)]), ` ${plural(flags.length, 'flag')}`));
   const toolbar = el('div', { class: 'step-actions' });
   if (actions && !actions.readOnly) {
     toolbar.append(
@@ -163,6 +202,7 @@ export function stepCard(step: StepView, selected: boolean, actions?: StepCardAc
   }
   const header = el('div', { class: 'step-header' }, el('span', { class: 'step-title' }, `Step ${step.index + 1}`), ...badges, toolbar);
   const body: (HTMLElement | null)[] = [
+    flagsBlock(flags, `Triage flags of step ${step.index + 1}`),
     el('div', { class: 'section-label' }, 'Thought'),
     el('div', { class: 'thought' }, step.thought),
     el('div', { class: 'section-label' }, 'Code'),
@@ -182,7 +222,11 @@ export function stepCard(step: StepView, selected: boolean, actions?: StepCardAc
   body.push(candidatesBlock(step));
   const card = el(
     'section',
-    { class: `step${selected ? ' selected' : ''}${step.stale ? ' is-stale' : ''}${step.excluded ? ' is-excluded' : ''}`, 'data-step': String(step.index), 'aria-label': `Step ${step.index + 1}` },
+    {
+      class: `step${selected ? ' selected' : ''}${step.stale ? ' is-stale' : ''}${step.excluded ? ' is-excluded' : ''}${flags.length ? ` is-flagged severity-${worstSeverity(flags)}` : ''}`,
+      'data-step': String(step.index),
+      'aria-label': `Step ${step.index + 1}${flags.length ? `, ${plural(flags.length, 'triage flag')}` : ''}`,
+    },
     header,
     ...body,
   );
@@ -190,9 +234,42 @@ export function stepCard(step: StepView, selected: boolean, actions?: StepCardAc
   return card;
 }
 
-/** The header of a trajectory: task, gold answer, origin, final answer, verdict, review. */
+function worstSeverity(flags: readonly Pick<FlagView, 'severity'>[]): FlagView['severity'] {
+  return flags.some((f) => f.severity === 'high') ? 'high' : flags.some((f) => f.severity === 'medium') ? 'medium' : 'low';
+}
+
+/** The flags of each step card, by step index; flags with no step (or past the last step) go in the header. */
+export function flagsByStep(t: TrajectoryView): { steps: Map<number, FlagView[]>; whole: FlagView[] } {
+  const steps = new Map<number, FlagView[]>();
+  const whole: FlagView[] = [];
+  for (const f of t.flags) {
+    if (f.step === undefined || f.step >= t.steps.length) whole.push(f);
+    else steps.set(f.step, [...(steps.get(f.step) ?? []), f]);
+  }
+  return { steps, whole };
+}
+
+/**
+ * One line in the header counting the flags on step cards, so they are not missed below the fold; each
+ * step number is a link to its card (`data-goto-step`, handled by the page).
+ */
+function stepFlagsLine(steps: Map<number, FlagView[]>): HTMLElement | null {
+  if (steps.size === 0) return null;
+  const all = [...steps.values()].flat();
+  const where = [...steps.keys()].sort((a, b) => a - b);
+  const links = where.flatMap((i, k) => [k > 0 ? ', ' : '', el('button', { class: 'link', type: 'button', 'data-goto-step': String(i), title: `Go to step ${i + 1}` }, String(i + 1))]);
+  return el(
+    'div',
+    { class: `flag-summary severity-${worstSeverity(all)}` },
+    icon(severityIcons[worstSeverity(all)]),
+    el('span', {}, `${plural(all.length, 'triage flag')} on ${where.length === 1 ? 'step' : 'steps'} `, ...links, `: ${[...new Set(all.map((f) => f.title))].join(', ')}`),
+  );
+}
+
+/** The header of a trajectory: task, gold answer, origin, final answer, verdict, review, and its triage flags. */
 export function trajectoryHeader(t: TrajectoryView): HTMLElement {
   const verdictText = t.verdict === 'unjudged' ? 'not judged' : t.verdict;
+  const { steps: stepFlags, whole } = flagsByStep(t);
   return el(
     'header',
     { class: 'trajectory-header' },
@@ -215,6 +292,8 @@ export function trajectoryHeader(t: TrajectoryView): HTMLElement {
       t.review.reasonTags.length ? el('span', { class: 'tags' }, ...t.review.reasonTags.map((tag) => el('span', { class: 'tag' }, tag))) : null,
       t.review.note ? el('span', { class: 'note' }, t.review.note) : null,
     ),
+    flagsBlock(whole, 'Triage flags of the whole trajectory'),
+    stepFlagsLine(stepFlags),
   );
 }
 
