@@ -6,7 +6,7 @@ import { type StudioServices } from '../platform/services';
 import { stat } from 'node:fs/promises';
 import { countJsonlRecords } from './countLines';
 import { triageFile } from '../triage/fileTriage';
-import { triageRuleInfo } from '../triage/flags';
+import { flagTitle } from '../triage/flags';
 
 export const trajectoryFileGlob = '**/*.traj.jsonl';
 
@@ -30,7 +30,7 @@ class TrajectoryFileItem extends vscode.TreeItem {
     if (triage === 'too-big') tooltip.appendMarkdown('\n\nToo large to triage here; run `trajectory-studio triage` on it.');
     else if (triage && triage.flagged > 0) {
       tooltip.appendMarkdown(`\n\n**Triage:** ${triage.flagged} flagged`);
-      for (const [rule, n] of triage.byRule) tooltip.appendMarkdown(`\n- ${triageRuleInfo(rule)?.title ?? rule}: ${n}`);
+      for (const [rule, n] of triage.byRule) tooltip.appendMarkdown(`\n- ${flagTitle(rule)}: ${n}`);
     }
     this.tooltip = tooltip;
     this.contextValue = 'trajectoryFile';

@@ -263,7 +263,7 @@ export function triageTrajectory(t: Trajectory, options: TriageOptions = {}): Tr
   checkAnswerForm(t, finalStep, options, flags);
   checkSag(t, options, flags);
   t.steps.forEach((s, i) => {
-    if (s.stale === true) flags.push(flag('stale-step', 'An earlier step was edited after this one ran: re-run it or check that it still follows', i));
+    if (s.stale === true) flags.push(flag('stale-step', 'This step or one before it was edited after it ran: re-run it, or check that its observation still follows', i));
   });
   if (options.countTrainingTokens) {
     const maxLength = options.maxLength ?? defaultTriageMaxLength;

@@ -144,6 +144,15 @@ export function triageRuleInfo(id: string): TriageRuleInfo | undefined {
   return ruleInfo.get(id);
 }
 
+const rubricPrefix = 'rubric:';
+
+/** The short label of a rule: its title, or `Rubric: <criterion>` for a rubric judge's finding. */
+export function flagTitle(rule: string): string {
+  const info = ruleInfo.get(rule);
+  if (info) return info.title;
+  return rule.startsWith(rubricPrefix) ? `Rubric: ${rule.slice(rubricPrefix.length)}` : rule;
+}
+
 export function isTriageRuleId(id: string): id is TriageRuleId {
   return ruleInfo.has(id);
 }
@@ -185,6 +194,6 @@ export function orderedByRule(counts: ReadonlyMap<string, number>): Map<string, 
 export function formatTriageCounts(flagged: number, total: number, byRule: ReadonlyMap<string, number>): string[] {
   if (total === 0) return [];
   const lines = [`  triage: ${flagged} of ${total} trajectories flagged`];
-  for (const [rule, n] of orderedByRule(byRule)) lines.push(`    ${rule.padEnd(26)}${String(n).padStart(6)}  ${triageRuleInfo(rule)?.title ?? ''}`);
+  for (const [rule, n] of orderedByRule(byRule)) lines.push(`    ${rule.padEnd(26)}${String(n).padStart(6)}  ${flagTitle(rule)}`);
   return lines;
 }

@@ -3,7 +3,7 @@ import { type CliCommand, type CliIo, CliUsageError, listOption, numberOption, o
 import { sftPromptFrom } from '../sftPromptOption';
 import { defaultTriageMaxLength, type TriageOptions } from '../../triage/checks';
 import { triageFile, type TriagedRecord } from '../../triage/fileTriage';
-import { type FlagSeverity, isTriageRuleId, severityWeight, TRIAGE_RULE_IDS, triageRuleInfo, type TriageFlag } from '../../triage/flags';
+import { flagTitle, type FlagSeverity, isTriageRuleId, severityWeight, TRIAGE_RULE_IDS, type TriageFlag } from '../../triage/flags';
 import { trainingTokenCounter } from '../../triage/trainingTokens';
 import { loadRubric, RubricError, type Rubric } from '../../triage/rubric';
 import { judgeTrajectoryFile } from '../../triage/rubricJudge';
@@ -184,7 +184,7 @@ export const triageCommand: CliCommand = {
       }
       if (matching > listed.length && limit > 0) io.stdout(`… ${matching - listed.length} more flagged trajectories not listed (--limit)\n`);
       io.stdout(`${name}: ${result.valid} trajectories, ${result.flagged} flagged${result.invalid.length ? `, ${result.invalid.length} invalid lines not triaged` : ''}\n`);
-      for (const [rule, n] of result.byRule) io.stdout(`  ${rule.padEnd(26)}${String(n).padStart(8)}  ${triageRuleInfo(rule)?.title ?? ''}\n`);
+      for (const [rule, n] of result.byRule) io.stdout(`  ${rule.padEnd(26)}${String(n).padStart(8)}  ${flagTitle(rule)}\n`);
       if (options.countTrainingTokens === undefined) io.stdout(`  (over-length not checked: pass --max-length ${defaultTriageMaxLength} to count training tokens)\n`);
     }
     return invalid > 0 || failing ? 1 : 0;
