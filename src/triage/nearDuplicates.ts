@@ -92,21 +92,56 @@ export function sketchSimilarity(a: Uint32Array, b: Uint32Array): number {
   return both / k;
 }
 
-interface Seen {
-  id: string;
-  /** 1-based position of the earlier trajectory in the file (its line when every line is a record). */
-  slot: number;
-  sketch: Uint32Array;
-}
-
-/** Feed trajectories in file order; each `add` says whether an earlier one duplicates it. */
+/**
+ * Feed trajectories in file order; each `add` says whether an earlier one duplicates it. What is kept per
+ * trajectory is packed (its id, its position, its sketch in one pool, a few small-integer map entries), about
+ * 300 bytes, so a file of a million trajectories fits in a few hundred MB.
+ */
 export class NearDuplicateIndex {
-  private readonly questions = new Map<number, { id: string; slot: number }>();
-  private readonly byHash = new Map<number, Seen[]>();
+  private readonly ids: string[] = [];
+  private readonly slots: number[] = [];
+  private pool = new Uint32Array(sketchSize * 1024);
+  private lengths = new Uint8Array(1024);
+  /** Question hash → entry. */
+  private readonly questions = new Map<number, number>();
+  /** Sketch hash (30 bits, a small integer) → the first entry with it; later ones in `more`, up to 8. */
+  private readonly byHash = new Map<number, number>();
+  private readonly more = new Map<number, number[]>();
   private readonly threshold: number;
 
   constructor(options: NearDuplicateOptions = {}) {
     this.threshold = options.threshold ?? 0.8;
+  }
+
+  private sketchOf(entry: number): Uint32Array {
+    return this.pool.subarray(entry * sketchSize, entry * sketchSize + this.lengths[entry]);
+  }
+
+  private store(sketch: Uint32Array): number {
+    const entry = this.ids.length;
+    if ((entry + 1) * sketchSize > this.pool.length) {
+      const pool = new Uint32Array(this.pool.length * 2);
+      pool.set(this.pool);
+      this.pool = pool;
+      const lengths = new Uint8Array(this.lengths.length * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    this.pool.set(sketch, entry * sketchSize);
+    this.lengths[entry] = sketch.length;
+    return entry;
+  }
+
+  private index(hash: number, entry: number): void {
+    const key = hash >>> 2;
+    if (!this.byHash.has(key)) {
+      this.byHash.set(key, entry);
+      return;
+    }
+    // A hash shared by many trajectories (boilerplate code) is a weak signal; a few entries are enough.
+    const list = this.more.get(key);
+    if (!list) this.more.set(key, [entry]);
+    else if (list.length < 7) list.push(entry);
   }
 
   /** `slot`: the record's 0-based position in the file, used in the message as a 1-based line. */
@@ -115,32 +150,34 @@ export class NearDuplicateIndex {
     const question = normalizeQuestion(t.task.question);
     const questionKey = hashText(question);
     const sameQuestion = question !== '' ? this.questions.get(questionKey) : undefined;
-    if (question !== '' && !sameQuestion) this.questions.set(questionKey, { id: key.id, slot: key.slot });
 
     const sketch = trajectorySketch(t);
-    let best: { seen: Seen; similarity: number } | undefined;
+    let best: { entry: number; similarity: number } | undefined;
     if (sketch.length >= lookupHashes) {
-      const candidates = new Set<Seen>();
-      for (let i = 0; i < lookupHashes; i++) for (const s of this.byHash.get(sketch[i]) ?? []) candidates.add(s);
-      for (const seen of candidates) {
-        const similarity = sketchSimilarity(sketch, seen.sketch);
-        if (similarity >= this.threshold && (!best || similarity > best.similarity)) best = { seen, similarity };
-      }
-      const entry: Seen = { id: key.id, slot: key.slot, sketch };
+      const candidates = new Set<number>();
       for (let i = 0; i < lookupHashes; i++) {
-        const list = this.byHash.get(sketch[i]);
-        if (list) {
-          // A hash shared by many trajectories (boilerplate code) is a weak signal; a few entries are enough.
-          if (list.length < 8) list.push(entry);
-        } else this.byHash.set(sketch[i], [entry]);
+        const k = sketch[i] >>> 2;
+        const first = this.byHash.get(k);
+        if (first !== undefined) candidates.add(first);
+        for (const e of this.more.get(k) ?? []) candidates.add(e);
+      }
+      for (const entry of candidates) {
+        const similarity = sketchSimilarity(sketch, this.sketchOf(entry));
+        if (similarity >= this.threshold && (!best || similarity > best.similarity)) best = { entry, similarity };
       }
     }
-    if (sameQuestion) {
-      return { rule: 'near-duplicate', severity, message: `Same question as trajectory ${sameQuestion.id} (record ${sameQuestion.slot + 1})`, evidence: t.task.question.slice(0, 120) };
+    const entry = this.store(sketch);
+    this.ids.push(key.id);
+    this.slots.push(key.slot);
+    if (question !== '' && sameQuestion === undefined) this.questions.set(questionKey, entry);
+    if (sketch.length >= lookupHashes) for (let i = 0; i < lookupHashes; i++) this.index(sketch[i], entry);
+
+    if (sameQuestion !== undefined) {
+      return { rule: 'near-duplicate', severity, message: `Same question as trajectory ${this.ids[sameQuestion]} (record ${this.slots[sameQuestion] + 1})`, evidence: t.task.question.slice(0, 120) };
     }
     if (best) {
       const share = Math.round(best.similarity * 100);
-      return { rule: 'near-duplicate', severity, message: `Shares about ${share}% of its thought and code with trajectory ${best.seen.id} (record ${best.seen.slot + 1})` };
+      return { rule: 'near-duplicate', severity, message: `Shares about ${share}% of its thought and code with trajectory ${this.ids[best.entry]} (record ${this.slots[best.entry] + 1})` };
     }
     return undefined;
   }
