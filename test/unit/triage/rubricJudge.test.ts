@@ -8,8 +8,9 @@ import { defaultProfile } from '../../../src/llm/profiles';
 import { parseRubric } from '../../../src/triage/rubric';
 import { applyRubricResults, judgeTrajectoryFile, judgeWithRubric, maxFailedCallsInARow, rubricContentHash, rubricFlagsOf } from '../../../src/triage/rubricJudge';
 import { parseRubricReply } from '../../../src/triage/rubricPrompt';
-import { newTrajectory, parseTrajectory, TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../../../src/trajectory/schema';
+import { parseTrajectory, TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../../../src/trajectory/schema';
 import { applyTrajectoryEdit } from '../../../src/trajectoryEditor/trajectoryEdits';
+import { sampleTrajectory } from '../trajectoryEditor/memorySource';
 import { type FakeModelServer, type ReplyScript, type ScriptReply, startFakeModelServer } from '../../support/fakeModelServer';
 
 const rubric = parseRubric(
@@ -39,19 +40,9 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function trajectory(id: string, question: string, steps = 3): Trajectory {
-  return newTrajectory({
-    id,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    task: { id: `task-${id}`, question, goldAnswer: '42', domain: 'math' },
-    origin: { kind: 'teacher', model: 'teacher-model' },
-    steps: Array.from({ length: steps }, (_, k) => ({
-      thought: `Thought ${k + 1} of ${id}`,
-      code: `print(${k + 1})`,
-      modelOutput: '',
-      observation: { printOutput: `${k + 1}\n`, lastValue: 'None', webSearchCalls: [] },
-    })),
-  });
+/** A three-step math trajectory (see memorySource.ts) under the given question. */
+function trajectory(id: string, question: string): Trajectory {
+  return sampleTrajectory(id, 3, question);
 }
 
 function reply(findings: { criterion: string; verdict: string; step?: number | null; reason: string }[]): string {
