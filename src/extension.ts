@@ -3,7 +3,9 @@ import { createStudioLog } from './platform/logging';
 import { StudioSecrets } from './platform/secrets';
 import { type StudioServices } from './platform/services';
 import { registerStudioCommands } from './studio/studio.vscode';
-import { registerTrajectoryFilesView } from './trajectoryFiles/trajectoryFilesView.vscode';
+import { registerTrajectoryFilesView, type TrajectoryFilesProvider } from './trajectoryFiles/trajectoryFilesView.vscode';
+import { describeMissingSetting, type SettingQuery } from './platform/settings';
+import { type SettingKey } from './platform/ids';
 import { registerTrajectoryLanguage } from './trajectory/trajectoryLanguage.vscode';
 import { registerTrajectoryEditor, type TrajectoryEditorApi } from './trajectoryEditor/trajectoryEditor.vscode';
 import { registerTeacherGeneration } from './teacher/teacherGeneration.vscode';
@@ -20,6 +22,10 @@ export interface StudioApi {
   readonly version: string;
   /** The trajectory editor: open a file at a record, reach open documents (extension-host tests). */
   readonly trajectoryEditor: TrajectoryEditorApi;
+  /** The Trajectories view's listing (extension-host tests). */
+  readonly trajectoryFiles: TrajectoryFilesProvider;
+  /** What a missing setting's message says in this window and which Settings tab its button opens. */
+  describeMissingSetting(problem: string, query: SettingQuery, keys: readonly SettingKey[]): ReturnType<typeof describeMissingSetting>;
 }
 
 /**
@@ -32,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): StudioApi {
   const services: StudioServices = { context, log, secrets: new StudioSecrets(context.secrets) };
 
   registerStudioCommands(services);
-  registerTrajectoryFilesView(services);
+  const trajectoryFiles = registerTrajectoryFilesView(services);
   registerTrajectoryLanguage(services);
   const trajectoryEditor = registerTrajectoryEditor(services);
   registerTeacherGeneration(services);
@@ -44,7 +50,12 @@ export function activate(context: vscode.ExtensionContext): StudioApi {
   registerRubricJudge(services, trajectoryEditor);
 
   log.info(`Trajectory Studio ${studioVersion} activated`);
-  return { version: studioVersion, trajectoryEditor };
+  return {
+    version: studioVersion,
+    trajectoryEditor,
+    trajectoryFiles,
+    describeMissingSetting: (problem, query, keys) => describeMissingSetting(context.globalStorageUri, problem, query, keys),
+  };
 }
 
 export function deactivate(): void {

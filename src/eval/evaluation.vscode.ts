@@ -10,6 +10,7 @@ import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
+import { showMissingSetting } from '../platform/settings';
 import { retrievalIndexRoot } from '../retrieval/retrieval.vscode';
 import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
 import { type RetrievalSetting } from '../teacher/runConfig';
@@ -98,7 +99,7 @@ async function pickRetrieval(title: string, context: vscode.ExtensionContext): P
   return picked.retrieval;
 }
 
-async function pickBenchmarks(title: string, many: boolean): Promise<string[] | undefined> {
+async function pickBenchmarkFilesInDialog(title: string, many: boolean): Promise<string[] | undefined> {
   const root = workspaceRoot();
   const examples = root ? path.join(root, 'benchmarks') : undefined;
   const picked = await vscode.window.showOpenDialog({
@@ -109,6 +110,32 @@ async function pickBenchmarks(title: string, many: boolean): Promise<string[] | 
     openLabel: 'Evaluate on These',
   });
   return picked?.length ? picked.map((u) => u.fsPath) : undefined;
+}
+
+/**
+ * The benchmark files of a run. With `many`, the workspace's benchmark files are offered in a multi-select
+ * list first: the web workbench's file dialog (code-server, Codespaces) selects one file only, whatever
+ * `canSelectMany` says, so a dialog alone would limit a run to one benchmark there.
+ */
+async function pickBenchmarks(title: string, many: boolean): Promise<string[] | undefined> {
+  if (!many) return pickBenchmarkFilesInDialog(title, false);
+  const found = (await vscode.workspace.findFiles('**/benchmarks/**/*.{json,jsonl}', '**/node_modules/**', 500)).filter((u) => u.scheme === 'file');
+  if (found.length === 0) return pickBenchmarkFilesInDialog(title, true);
+  found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+  const browse = { label: '$(folder-opened) Other files…', description: 'choose benchmark files in a file dialog', file: undefined };
+  const items: (vscode.QuickPickItem & { file: string | undefined })[] = [
+    ...found.map((u) => ({ label: path.basename(u.fsPath), description: path.dirname(vscode.workspace.asRelativePath(u)), file: u.fsPath })),
+    browse,
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `${title}: the benchmark files (one or more)`, canPickMany: true, ignoreFocusOut: true });
+  if (!picked?.length) return undefined;
+  const files = picked.flatMap((p) => (p.file ? [p.file] : []));
+  if (picked.includes(browse)) {
+    const more = await pickBenchmarkFilesInDialog(title, true);
+    if (!more && files.length === 0) return undefined;
+    for (const f of more ?? []) if (!files.includes(f)) files.push(f);
+  }
+  return files.length ? files : undefined;
 }
 
 async function pickProfile(title: string): Promise<EndpointRole | undefined> {
@@ -137,8 +164,7 @@ export function registerEvaluation(services: StudioServices): void {
 
   const requireBaseUrl = async (role: EndpointRole, baseUrls: string[]): Promise<boolean> => {
     if (baseUrls.length) return true;
-    const choice = await vscode.window.showWarningMessage(`The ${role} endpoint has no base URL.`, 'Open Settings');
-    if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', `trajectoryStudio.endpoints.${role}`);
+    await showMissingSetting(context.globalStorageUri, `The ${role} endpoint has no base URL.`, `endpoints.${role}`, [`endpoints.${role}.baseUrls`]);
     return false;
   };
 
@@ -178,6 +204,8 @@ export function registerEvaluation(services: StudioServices): void {
       running.delete(config.runFolder);
     }
     EvalDashboardPanel.notifyProgress(config.runFolder, end?.snapshot.done ?? 0, end?.snapshot.total ?? 0);
+    // Run folders often sit under a watcher-excluded folder (.trajectory-studio), so no file event announces them.
+    void vscode.commands.executeCommand(CommandIds.refreshTrajectories);
     if (end) {
       const m = end.results.metrics;
       const scores = m.benchmarks.map((b) => `${b.name} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');

@@ -3,7 +3,7 @@ import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
 import { type StudioSecrets } from '../platform/secrets';
-import { readSetting } from '../platform/settings';
+import { openSettingsButton, openSettingsFor, readSetting, showMissingSetting } from '../platform/settings';
 import { type ApiKeyProvider, defaultProfile, type EndpointProfile, type EndpointRole, endpointRoles } from './profiles';
 import { formatConnectionReport, testConnection } from './testConnection';
 
@@ -47,8 +47,7 @@ export function registerEndpointCommands(services: StudioServices): void {
     if (!role) return undefined;
     const profile = readEndpointProfile(role);
     if (profile.baseUrls.length === 0) {
-      const choice = await vscode.window.showWarningMessage(`The ${role} profile has no base URL.`, 'Open Settings');
-      if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', `trajectoryStudio.endpoints.${role}`);
+      await showMissingSetting(context.globalStorageUri, `The ${role} profile has no base URL.`, `endpoints.${role}`, [`endpoints.${role}.baseUrls`]);
       return undefined;
     }
     const report = await vscode.window.withProgress(
@@ -70,10 +69,11 @@ export function registerEndpointCommands(services: StudioServices): void {
     } else {
       const firstError = report.checks.find((c) => !c.ok)?.error ?? 'failed';
       // Not awaited: the command resolves with the report at once (callers and tests get it), the buttons act later.
-      void vscode.window.showErrorMessage(`${role}: ${firstError}`, 'Show Log', 'Set API Key', 'Open Settings').then(async (choice) => {
+      const openSettings = openSettingsButton(`endpoints.${role}`);
+      void vscode.window.showErrorMessage(`${role}: ${firstError}`, 'Show Log', 'Set API Key', openSettings).then(async (choice) => {
         if (choice === 'Show Log') log.show();
         if (choice === 'Set API Key') await vscode.commands.executeCommand(CommandIds.setEndpointApiKey, role);
-        if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', `trajectoryStudio.endpoints.${role}`);
+        if (choice === openSettings) await openSettingsFor(`endpoints.${role}`);
       });
     }
     return report;

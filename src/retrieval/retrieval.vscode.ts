@@ -4,6 +4,7 @@ import { CommandIds, ViewIds } from '../platform/ids';
 import { registerStudioCommand } from '../platform/commands';
 import { runWithProgress } from '../platform/progress';
 import { readSetting } from '../platform/settings';
+import { showReadOnlyDocument } from '../platform/readOnlyDocuments';
 import { type StudioServices } from '../platform/services';
 import { type IndexSummary, LanceRetrievalBackend, deleteIndex, listIndexes } from './lanceIndex';
 import { type BuildEvent } from './indexBuilder';
@@ -207,8 +208,8 @@ export function registerRetrieval(services: StudioServices): RetrievalIndexesPro
         { placeHolder: `${hits.length} passages for "${query}"; score = ${backend.scoreScale}`, matchOnDetail: true },
       );
       if (picked) {
-        const doc = await vscode.workspace.openTextDocument({ content: `"${picked.hit.title}"\n${picked.hit.text}\n`, language: 'plaintext' });
-        await vscode.window.showTextDocument(doc, { preview: true });
+        // read-only: a passage from the index is for reading; an Untitled copy would ask to be saved
+        await showReadOnlyDocument(context, `${picked.hit.title || picked.hit.id}.txt`, `"${picked.hit.title}"\n${picked.hit.text}\n`, 'plaintext');
       }
     } finally {
       backend.close();

@@ -10,6 +10,8 @@ import { type RetrievalSetting, readManifest, type TeacherRunConfig, teacherRunC
 import { formatTeacherSummary, type TeacherRunSummary } from './runSummary';
 import { type TeacherRunEvent, type TeacherRunSnapshot } from './teacherRun';
 import { fileExists } from '../runs/runFiles';
+import { countJsonlRecords } from '../trajectoryFiles/countLines';
+import { describeOutputTarget, existingOutputQuestion } from './outputTarget';
 
 /** What the generation commands resolve with (for scripts and tests). */
 export interface TeacherRunOutcome {
@@ -56,6 +58,41 @@ async function* withProgressLines(events: AsyncIterable<TeacherRunEvent>): Async
   }
 }
 
+/** Records in an existing output file, or undefined when there is none (a new file). */
+async function existingRecords(file: string): Promise<number | undefined> {
+  return (await fileExists(file)) ? countJsonlRecords(file) : undefined;
+}
+
+/**
+ * Step 2: the file to write. An existing file is resumed, never replaced, so it is chosen from a list or an
+ * open dialog: a save dialog would ask "replace it?" for a file we are about to append to. A new file comes
+ * from a save dialog; if that returns an existing file anyway, one question in our words says it is resumed.
+ */
+async function pickOutputFile(suggested: string): Promise<string | undefined> {
+  const title = 'Teacher generation (2/5): the trajectory file to write';
+  const suggestedWords = describeOutputTarget(suggested, await existingRecords(suggested));
+  type Choice = vscode.QuickPickItem & { action: 'suggested' | 'new' | 'resume' };
+  const items: Choice[] = [
+    { ...suggestedWords, action: 'suggested' },
+    { label: '$(new-file) New File…', detail: 'Choose a name and folder for a new trajectory file.', action: 'new' },
+    { label: '$(folder-opened) Resume Another File…', detail: 'Add to a trajectory file of an earlier run; its answered questions are skipped.', action: 'resume' },
+  ];
+  const choice = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
+  if (!choice) return undefined;
+  if (choice.action === 'suggested') return suggested;
+  if (choice.action === 'resume') {
+    const picked = await vscode.window.showOpenDialog({ title: `${title}: resume`, canSelectMany: false, defaultUri: vscode.Uri.file(path.dirname(suggested)), filters: { Trajectories: ['jsonl'] }, openLabel: 'Resume This File' });
+    return picked?.[0]?.fsPath;
+  }
+  const out = await vscode.window.showSaveDialog({ title: `${title}: a new file`, defaultUri: vscode.Uri.file(suggested), filters: { Trajectories: ['jsonl'] }, saveLabel: 'Write Trajectories Here' });
+  if (!out) return undefined;
+  const records = await existingRecords(out.fsPath);
+  if (records === undefined) return out.fsPath;
+  const resume = 'Resume It';
+  const answer = await vscode.window.showWarningMessage(existingOutputQuestion(out.fsPath, records), { modal: true }, resume);
+  return answer === resume ? out.fsPath : undefined;
+}
+
 /** The run settings, asked for step by step (file, output, prefix, retrieval, concurrency, limit). */
 async function askForRunConfig(defaults: { questionFile?: string; outputFile?: string }): Promise<TeacherRunConfig | undefined> {
   let questionFile = defaults.questionFile;
@@ -71,12 +108,7 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
     if (!questionFile) return undefined;
   }
   const suggested = defaults.outputFile ?? path.join(path.dirname(questionFile), `${path.basename(questionFile).replace(/\.(questions\.)?jsonl?$/i, '')}.teacher.traj.jsonl`);
-  const out = await vscode.window.showSaveDialog({
-    title: 'Teacher generation (2/5): the trajectory file to write (an existing run is resumed)',
-    defaultUri: vscode.Uri.file(suggested),
-    filters: { Trajectories: ['jsonl'] },
-    saveLabel: 'Write Trajectories Here',
-  });
+  const out = await pickOutputFile(suggested);
   if (!out) return undefined;
 
   const prefix = await vscode.window.showQuickPick(
@@ -111,7 +143,7 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
 
   return teacherRunConfigSchema.parse({
     questionFile,
-    outputFile: out.fsPath,
+    outputFile: out,
     teacher: { profile: 'teacher', model: readSetting('endpoints.teacher.model'), baseUrls: readSetting('endpoints.teacher.baseUrls'), flavor: 'vllm' },
     firstThoughtPrefix: prefix.value,
     retrieval: retrievalPick.retrieval,
@@ -187,13 +219,15 @@ export function registerTeacherGeneration(services: StudioServices): void {
       status.hide();
       await prepared?.close();
     }
+    // The output may sit in a folder the file watcher excludes; list it now rather than on the next focus.
+    void vscode.commands.executeCommand(CommandIds.refreshTrajectories);
     if (!end) return undefined;
     const finished: Extract<TeacherRunEvent, { type: 'end' }> = end;
     for (const line of formatTeacherSummary(finished.summary)) log.info(`teacher generation: ${line}`);
     const open = 'Open in Trajectory Editor';
     const retry = 'Retry Failed';
     const actions = finished.snapshot.failures ? [open, retry, 'Show Log'] : [open, 'Show Log'];
-    const headline = `${finished.cancelled ? 'Teacher generation cancelled' : 'Teacher generation finished'}: ${finished.summary.accepted} of ${finished.summary.total} accepted${finished.snapshot.failures ? `, ${finished.snapshot.failures} failed` : ''}.`;
+    const headline = `${finished.cancelled ? 'Teacher generation cancelled' : 'Teacher generation finished'}: ${finished.summary.accepted} of ${finished.summary.total} passed the filter${finished.snapshot.failures ? `, ${finished.snapshot.failures} failed` : ''}.`;
     // The summary stays up until the user answers; the command itself is done.
     void vscode.window
       .showInformationMessage(headline, ...actions)

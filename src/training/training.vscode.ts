@@ -5,7 +5,7 @@ import { registerStudioCommand } from '../platform/commands';
 import { CommandIds, ViewIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
-import { onSettingsChanged, readSetting } from '../platform/settings';
+import { onSettingsChanged, readSetting, showMissingSetting } from '../platform/settings';
 import { type HostProfile, defaultKnownHostsFiles, parseHostProfiles, resolveHostProfile } from './hostProfile';
 import { type MonitorUpdate, RunMonitor } from './runMonitor';
 import { type RunRecord, type RunState, RunStore, finalRunStates } from './runRecord';
@@ -250,8 +250,8 @@ export function registerTraining(services: StudioServices): TrainingService {
     const given = (arg ?? {}) as LaunchTrainingArgs;
     const profiles = service.profiles();
     if (profiles.length === 0) {
-      const choice = await vscode.window.showInformationMessage('No training host is configured yet. Add one to trajectoryStudio.training.hosts (host, user, work folder, how to activate Python).', 'Open Settings');
-      if (choice) await vscode.commands.executeCommand('workbench.action.openSettingsJson');
+      // A list of objects cannot be edited in the Settings UI, so the button opens settings.json of the tab that counts.
+      await showMissingSetting(context.globalStorageUri, 'No training host is configured yet: add one to trajectoryStudio.training.hosts (host, user, work folder, how to activate Python).', 'training.hosts', ['training.hosts'], { json: true });
       return undefined;
     }
     const host =

@@ -8,7 +8,7 @@ const countFilesUpToBytes = 32 * 1024 * 1024;
 
 /**
  * Review counts on trajectory files, wherever VS Code shows them by URI (the Trajectories view, the
- * explorer): a badge with the number still unreviewed and a tooltip with every count. Counts come from
+ * explorer): a tooltip with every count. Counts come from
  * the open editor's index when the file is open (unsaved reviews included), else from reading the file.
  */
 export class ReviewCountDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
@@ -26,9 +26,9 @@ export class ReviewCountDecorations implements vscode.FileDecorationProvider, vs
     if (uri.scheme !== 'file' || !uri.path.endsWith('.traj.jsonl')) return undefined;
     const counts = await this.countsOf(uri);
     if (!counts) return undefined;
-    const decoration = new vscode.FileDecoration(undefined, describeReviewCounts(counts));
-    if (counts.unreviewed > 0) decoration.badge = counts.unreviewed > 99 ? '9+' : String(counts.unreviewed);
-    return decoration;
+    // No badge: a bare number beside a file reads as a problem count (the explorer's errors look the same).
+    // The counts are words in the tooltip here, and in the Trajectories view's description.
+    return new vscode.FileDecoration(undefined, describeReviewCounts(counts));
   }
 
   private async countsOf(uri: vscode.Uri): Promise<ReviewCounts | undefined> {

@@ -6,6 +6,7 @@ import { ModelEndpoint } from '../llm/modelEndpoint';
 import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
+import { showMissingSetting } from '../platform/settings';
 import { type RubricResult, type Trajectory } from '../trajectory/schema';
 import { type TrajectoryCustomDocument } from '../trajectoryEditor/trajectoryDocument.vscode';
 import { type TrajectoryEditorApi } from '../trajectoryEditor/trajectoryEditor.vscode';
@@ -138,8 +139,7 @@ export function registerRubricJudge(services: StudioServices, editor: Trajectory
 
     const profile = readEndpointProfile('judge');
     if (profile.baseUrls.length === 0) {
-      const choice = await vscode.window.showWarningMessage('The judge endpoint has no base URL, so there is no model to judge with.', 'Open Settings');
-      if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', 'trajectoryStudio.endpoints.judge');
+      await showMissingSetting(context.globalStorageUri, 'The judge endpoint has no base URL, so there is no model to judge with.', 'endpoints.judge', ['endpoints.judge.baseUrls']);
       return undefined;
     }
     const uri = vscode.Uri.file(file);
