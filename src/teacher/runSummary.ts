@@ -76,17 +76,18 @@ function percent(part: number, whole: number): string {
 
 /** The summary as lines of text (CLI output, output channel). */
 export function formatTeacherSummary(s: TeacherRunSummary): string[] {
-  const lines = [`${s.file}: ${s.total} trajectories, ${s.accepted} accepted (${percent(s.accepted, s.total)})`];
+  // "passed the filter", never "accepted": that word is the annotator's review in the editor.
+  const lines = [`${s.file}: ${s.total} trajectories, ${s.accepted} passed the filter (${percent(s.accepted, s.total)})`];
   const showPrefix = new Set(s.byDomain.map((d) => d.withPrefix)).size > 1 || s.byDomain.some((d) => d.withPrefix);
   for (const d of s.byDomain) {
     const label = `${d.domain}${showPrefix ? (d.withPrefix ? ' with prefix' : ' without prefix') : ''}`;
-    lines.push(`  ${label}: ${d.correct}/${d.total} correct (${percent(d.correct, d.total)}), ${d.accepted} accepted`);
+    lines.push(`  ${label}: ${d.correct}/${d.total} correct (${percent(d.correct, d.total)}), ${d.accepted} passed the filter`);
   }
   const verdicts = Object.entries(s.byVerdict).map(([v, n]) => `${v} ${n}`).join(', ');
   if (verdicts) lines.push(`  verdicts: ${verdicts}`);
   if (s.unreadable) lines.push(`  ${s.unreadable} line(s) are not valid trajectories`);
   const triage = formatTriageCounts(s.triage.flagged, s.total, new Map(Object.entries(s.triage.byRule)));
-  if (triage.length) triage[0] += `, ${s.triage.flaggedAccepted} of them accepted by the filter (trajectory-studio triage lists them)`;
+  if (triage.length) triage[0] += `, ${s.triage.flaggedAccepted} of them passed the filter (trajectory-studio triage lists them)`;
   lines.push(...triage);
   return lines;
 }

@@ -357,7 +357,7 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
   const snap = snapshot();
   yield {
     type: 'end',
-    message: `${cancelled ? 'cancelled' : 'finished'}: ${snap.done}/${snap.total} done, ${run.correct} correct and ${run.accepted} accepted in this run, ${snap.failures} failed`,
+    message: `${cancelled ? 'cancelled' : 'finished'}: ${snap.done}/${snap.total} done, ${run.correct} correct and ${run.accepted} passed the filter in this run, ${snap.failures} failed`,
     fraction: fraction(),
     snapshot: snap,
     cancelled,

@@ -2,6 +2,7 @@ import { type RetrievedPassage } from '../retrieval/types';
 import { formatObservation } from '../sandbox/observation';
 import { type PythonEpisode, type WebSearchHandler } from '../sandbox/types';
 import { observationFromOutcome, type Observation, type Trajectory } from '../trajectory/schema';
+import { answerFromSteps } from './verdicts';
 
 /**
  * Re-execution of an edited step: a fresh sandbox episode replays steps 1..k-1 to rebuild the Python
@@ -94,11 +95,32 @@ export async function reexecuteStep(
         },
       ],
     };
-    // The last step's answer follows from its observation; an earlier step's does not end the episode here.
-    if (stepIndex === t.steps.length - 1 && observation.finalAnswer !== undefined) updated.finalAnswer = observation.finalAnswer;
+    followAnswer(updated, t, stepIndex, observation, now);
     return updated;
   } finally {
     await episode.close();
+  }
+}
+
+/**
+ * Makes the record's final answer follow the re-executed step. The episode's answer is the value of its
+ * `final_answer` call: when step k now calls it, that is the answer (a fallback answer no longer applies);
+ * when step k made the answer before (or ended the episode, whose fallback call saw its old output) and no
+ * longer does, the answer is what a later recorded step gives, or none. An earlier step re-executed
+ * without an answer leaves the later steps' answer, which stays visibly stale with them. The change goes
+ * into the revision history; the verdict is judged again from the new answer by the host.
+ */
+function followAnswer(updated: Trajectory, t: Trajectory, stepIndex: number, observation: Observation, now: () => Date): void {
+  const oldStep = t.steps[stepIndex];
+  const endedEpisode = stepIndex === t.steps.length - 1 || oldStep.observation?.finalAnswer !== undefined;
+  if (observation.finalAnswer === undefined && !endedEpisode) return;
+  const answer = observation.finalAnswer ?? answerFromSteps(t, stepIndex + 1);
+  delete updated.finalAnswer;
+  delete updated.fromFallback;
+  delete updated.fallbackOutput;
+  if (answer !== undefined) updated.finalAnswer = answer;
+  if (answer !== t.finalAnswer || t.fromFallback) {
+    updated.revisions = [...updated.revisions, { at: now().toISOString(), what: 'answer', stepIndex, ...(t.finalAnswer !== undefined ? { before: t.finalAnswer } : {}), ...(answer !== undefined ? { after: answer } : {}) }];
   }
 }
 

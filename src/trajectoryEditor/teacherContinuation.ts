@@ -9,7 +9,8 @@ import { type StepView } from '../protocol/trajectoryEditor';
  * "Continue with the teacher from step k": steps 1..k are kept as they are (the user may have edited and
  * re-executed step k), everything after is dropped into the revision history, and the teacher writes the
  * rest of the episode through the agent loop, which replays the kept steps' code to rebuild the state.
- * The record keeps its id, task, origin and review; the judgement is dropped, since the answer may change.
+ * The record keeps its id, task, origin and review; the judgement is dropped, since the answer may change,
+ * and the host judges the new answer with the run's scorer (see `verdicts.ts`).
  */
 
 export type ContinuationEvent =

@@ -8,6 +8,7 @@ import { TrajectoryEditorSession } from './trajectoryEditorSession';
 import { type TrajectoryEdit } from './trajectoryEdits';
 import { type AppliedEdit } from './editorDocumentModel';
 import { readOnlyReason } from './readOnlyFiles';
+import { type Trajectory } from '../trajectory/schema';
 
 /** Files at least this big open progressively (first records at once, the rest when indexed). */
 const progressiveOpenBytes = 64 * 1024 * 1024;
@@ -26,6 +27,12 @@ export class SaveDeclinedError extends Error {
  * that a save waits for edits still being applied (so none is lost or half-written).
  */
 export class TrajectoryCustomDocument implements vscode.CustomDocument {
+  /**
+   * Judges a replaced record again (re-execution, continuation, the text form) before it becomes an edit,
+   * so the new verdict travels in the same undo step. Set once by the editor's registration, which owns the
+   * scorer and its settings; absent in tests that build documents without it.
+   */
+  static judgeReplacement: ((before: Trajectory, after: Trajectory) => Promise<Trajectory>) | undefined;
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
   private readonly stateEmitter = new vscode.EventEmitter<void>();
@@ -233,7 +240,14 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
   async applyEdit(slot: number, edit: TrajectoryEdit): Promise<AppliedEdit | undefined> {
     if (this.readOnly) throw new Error(this.readOnly);
     if (this.saving) await this.saving;
-    const pending = this.model.apply(slot, edit);
+    const judge = TrajectoryCustomDocument.judgeReplacement;
+    // Thought, code, exclusion and review edits leave every observation as it was, so the answer and its
+    // verdict stand; only a replaced record can end with another answer.
+    // Judging is part of the pending edit, so a save waits for it too.
+    const pending = (async () => {
+      const judged = edit.kind === 'replace' && judge ? { ...edit, trajectory: await judge(await this.model.readTrajectory(slot), edit.trajectory) } : edit;
+      return this.model.apply(slot, judged);
+    })();
     this.pendingEdits.add(pending);
     try {
       return await pending;

@@ -45,7 +45,7 @@ void test('generate prints progress per question and a summary by domain, and a 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /4 of 4 question\(s\) to run/);
   assert.equal((r.out.match(/^\[[#-]+\] \d+\/4 /gm) ?? []).length, 4, 'one progress line per question');
-  assert.match(r.out, /math with prefix: 4\/4 correct \(100\.0%\), 4 accepted/);
+  assert.match(r.out, /math with prefix: 4\/4 correct \(100\.0%\), 4 passed the filter/);
   const again = await cli(['generate', '--questions', 'q.jsonl', '--out', 'out.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher']);
   assert.match(again.out, /0 of 4 question\(s\) to run \(4 already in the file\)/);
   assert.equal(readFileSync(path.join(dir, 'out.traj.jsonl'), 'utf8').trim().split('\n').length, 4);
@@ -68,7 +68,7 @@ void test('generate summary compares files made with and without the prefix, by 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /math with prefix: 4\/4 correct \(100\.0%\)/);
   assert.match(r.out, /math without prefix: 2\/2 correct \(100\.0%\)/);
-  assert.match(r.out, /6 trajectories, 6 accepted/);
+  assert.match(r.out, /6 trajectories, 6 passed the filter/);
 });
 
 void test('the progress line shows the bar, counts, ETA and throughput', () => {

@@ -20,7 +20,7 @@ void it('the teacher summary says how many trajectories triage flagged, by rule,
     const summary = await summarizeTeacherFile(file);
     assert.deepEqual(summary.triage, { flagged: 1, flaggedAccepted: 1, byRule: { 'no-search': 1 } });
     const text = formatTeacherSummary(summary).join('\n');
-    assert.match(text, /triage: 1 of 2 trajectories flagged, 1 of them accepted by the filter/);
+    assert.match(text, /triage: 1 of 2 trajectories flagged, 1 of them passed the filter/);
     assert.match(text, /no-search +1 +Answered without searching/);
   } finally {
     await rm(dir, { recursive: true, force: true });
