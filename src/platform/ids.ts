@@ -6,6 +6,7 @@
 export const CommandIds = {
   openWalkthrough: 'trajectoryStudio.openWalkthrough',
   showLog: 'trajectoryStudio.showLog',
+  openSettings: 'trajectoryStudio.openSettings',
   refreshTrajectories: 'trajectoryStudio.refreshTrajectories',
   showEnvironment: 'trajectoryStudio.showEnvironment',
   testEndpointConnection: 'trajectoryStudio.testEndpointConnection',
@@ -111,6 +112,7 @@ export interface SettingTypes {
   'training.cancelGraceSeconds': number;
   'training.adapterFolder': string;
   'review.reasonTaxonomy': string[];
+  'review.advanceAfterVerdict': boolean;
   'triage.confirmAcceptFlagged': boolean;
 }
 export type SettingKey = keyof SettingTypes;
@@ -159,7 +161,28 @@ export const settingKeys: readonly SettingKey[] = [
   'training.cancelGraceSeconds',
   'training.adapterFolder',
   'review.reasonTaxonomy',
+  'review.advanceAfterVerdict',
   'triage.confirmAcceptFlagged',
+];
+
+/**
+ * Settings contributed with `"scope": "machine"`: they say where code runs or data goes on this machine, so
+ * VS Code reads them from User settings in a local window, from Remote settings in a remote window, and
+ * never from workspace settings. A unit test checks this list against package.json.
+ */
+export const machineScopedSettingKeys: readonly SettingKey[] = [
+  'python.interpreter',
+  'sandbox.isolation',
+  'endpoints.teacher.baseUrls',
+  'endpoints.student.baseUrls',
+  'endpoints.judge.baseUrls',
+  'endpoints.teacher.flavor',
+  'endpoints.student.flavor',
+  'endpoints.judge.flavor',
+  'agent.promptsFolder',
+  'retrieval.indexFolder',
+  'training.hosts',
+  'training.adapterFolder',
 ];
 
 /** SecretStorage keys: API keys per endpoint profile, SSH key passphrases per host profile. */

@@ -9,7 +9,13 @@ import { defineProtocol } from './envelope';
 
 const reviewStatus = z.enum(['unreviewed', 'accepted', 'rejected']);
 const listStatus = z.enum(['unreviewed', 'accepted', 'rejected', 'invalid']);
-const verdict = z.enum(['correct', 'incorrect', 'unjudged']);
+/** `needs-judging`: the answer changed and its scorer needs a model that is not configured. */
+const verdict = z.enum(['correct', 'incorrect', 'unjudged', 'needs-judging']);
+/**
+ * The generation filter's decision (`meta.teacherFilter`): `passed` or `dropped`; `none` for records that
+ * did not come from a filtered generation run. Never the same words as a person's "accepted".
+ */
+const filterOutcome = z.enum(['passed', 'dropped', 'none']);
 const domain = z.enum(['math', 'factual']);
 const flagSeverity = z.enum(['high', 'medium', 'low']);
 
@@ -48,6 +54,8 @@ export const trajectoryQuerySchema = z.object({
   hasEdits: z.boolean().optional(),
   hasStale: z.boolean().optional(),
   tag: z.string().optional(),
+  /** The generation filter's decision. */
+  filter: z.array(filterOutcome).optional(),
   /** `any`: trajectories with a triage flag; `none`: without one; otherwise a rule id they are flagged by. */
   flag: z.string().max(200).optional(),
   search: z.string().max(1000).optional(),
@@ -75,6 +83,8 @@ export const listRowSchema = z.object({
   risk: z.number().int().nonnegative(),
   /** True when the record has unsaved changes. */
   dirty: z.boolean(),
+  /** The generation filter's decision; absent when the record has none. */
+  filter: z.enum(['passed', 'dropped']).optional(),
 });
 export type ListRow = z.infer<typeof listRowSchema>;
 
@@ -148,6 +158,10 @@ export const trajectoryViewSchema = z.object({
   fromFallback: z.boolean(),
   verdict,
   judgementDetail: z.string().optional(),
+  /** Why the record waits for a judge (`verdict` is `needs-judging`). */
+  needsJudging: z.string().optional(),
+  /** The generation filter's decision: `passed the filter` or `dropped by the filter: <reason>`. */
+  filterVerdict: z.object({ passed: z.boolean(), text: z.string() }).optional(),
   review: z.object({ status: reviewStatus, reasonTags: z.array(z.string()), note: z.string().optional() }),
   revisions: z.number().int().nonnegative(),
   dirty: z.boolean(),
@@ -199,17 +213,19 @@ export const editorStateSchema = z.object({
   canExecute: z.boolean(),
   reasonTaxonomy: z.array(z.string()),
   counts: z.object({ unreviewed: z.number(), accepted: z.number(), rejected: z.number(), invalid: z.number() }),
+  /** Counts by the generation filter's decision (`none`: records without one), shown apart from the review counts. */
+  filterCounts: z.object({ passed: z.number(), dropped: z.number(), none: z.number() }),
   tagsInUse: z.array(z.string()),
   /** The triage rules that flag at least one scanned trajectory, in rule order, for the flag filter and tooltips. */
   flagRules: z.array(z.object({ rule: z.string(), title: z.string(), severity: flagSeverity.optional(), count: z.number().int().nonnegative() })),
-  /** The contributed keybindings, shown in the page so users learn them. */
-  keys: z.array(z.object({ action: z.string(), key: z.string() })),
+  /** `trajectoryStudio.review.advanceAfterVerdict`: Accept and Reject move on to the next unreviewed trajectory. */
+  advanceAfterVerdict: z.boolean(),
   /** Problems to show above the list, e.g. "the file changed on disk". */
   banner: z.string().optional(),
 });
 export type EditorState = z.infer<typeof editorStateSchema>;
 
-/** Actions the contributed keybindings send to the page. */
+/** Actions the editor's commands (command palette) send to the page; the page's own keys do the same. */
 export const editorActionSchema = z.enum([
   'nextStep',
   'previousStep',
@@ -223,6 +239,31 @@ export const editorActionSchema = z.enum([
   'focusSearch',
 ]);
 export type EditorAction = z.infer<typeof editorActionSchema>;
+
+/** What a single key in the editor's page does: an action above, or one the page asks the host for. */
+export type EditorKeyAction = EditorAction | 'openTextForm' | 'reexecuteStep' | 'continueWithTeacher';
+
+/**
+ * The editor's single-key shortcuts. The page handles them in its own keydown listener, where it can see
+ * synchronously whether the key went to a text field or an IME composition; VS Code keybindings gated by a
+ * context key could not (the page updates the key asynchronously, so fast typing raced it). `key` is
+ * `KeyboardEvent.key`; `edits` marks keys that change the file, which read-only files do not offer.
+ */
+export const editorKeys: readonly { key: string; label: string; action: EditorKeyAction; edits?: true }[] = [
+  { key: 'j', label: 'next step', action: 'nextStep' },
+  { key: 'k', label: 'previous step', action: 'previousStep' },
+  { key: 'J', label: 'next trajectory', action: 'nextTrajectory' },
+  { key: 'K', label: 'previous trajectory', action: 'previousTrajectory' },
+  { key: 'u', label: 'next unreviewed', action: 'nextUnreviewed' },
+  { key: 'a', label: 'accept', action: 'accept', edits: true },
+  { key: 'r', label: 'reject', action: 'reject', edits: true },
+  { key: 'e', label: 'edit', action: 'editStep', edits: true },
+  { key: 'x', label: 'exclude step', action: 'toggleExcludeStep', edits: true },
+  { key: '/', label: 'search', action: 'focusSearch' },
+  { key: 't', label: 'as text', action: 'openTextForm' },
+  { key: 'R', label: 're-execute', action: 'reexecuteStep', edits: true },
+  { key: 'C', label: 'continue', action: 'continueWithTeacher', edits: true },
+];
 
 /** Progress of a re-execution or a continuation, for the record `slot`. */
 export const runEventSchema = z.object({
@@ -242,6 +283,14 @@ export const trajectoryEditorProtocol = defineProtocol({
     rows: {
       params: z.object({ query: trajectoryQuerySchema, offset: z.number().int().nonnegative(), limit: z.number().int().positive().max(500) }),
       result: z.object({ total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(listRowSchema) }),
+    },
+    /**
+     * Type-ahead in the list: the first position at or after `from` (wrapping) in a query's result whose
+     * question starts with `prefix` (case-insensitive, leading spaces ignored), or -1.
+     */
+    findByPrefix: {
+      params: z.object({ query: trajectoryQuerySchema, from: z.number().int().nonnegative(), prefix: z.string().min(1).max(200) }),
+      result: z.number().int(),
     },
     /** Position of a slot in a query's result (to keep the selection visible), or -1. */
     positionOf: {
@@ -274,6 +323,25 @@ export const trajectoryEditorProtocol = defineProtocol({
       params: z.object({ left: z.number().int().nonnegative(), right: z.number().int().nonnegative() }),
       result: z.object({ left: trajectoryViewSchema, right: trajectoryViewSchema, rows: z.array(compareRowSchema) }),
     },
+    /**
+     * Trajectories of the same task (same task id or question) in the workspace's other trajectory files
+     * and evaluation runs. The search streams and stops at a time budget; `unfinished` names the files it
+     * did not search to the end. `ref` is opaque: the page hands it back to `compareAcross`, so it never
+     * names a file path the host did not offer.
+     */
+    sameTaskInFiles: {
+      params: z.object({ slot: z.number().int().nonnegative() }),
+      result: z.object({
+        matches: z.array(z.object({ ref: z.string().max(100), label: z.string() })),
+        filesSearched: z.number().int().nonnegative(),
+        unfinished: z.array(z.string()),
+      }),
+    },
+    /** A record of this file beside one found by `sameTaskInFiles`; `rightSource` says which file it is from. */
+    compareAcross: {
+      params: z.object({ left: z.number().int().nonnegative(), ref: z.string().max(100) }),
+      result: z.object({ left: trajectoryViewSchema, right: trajectoryViewSchema, rows: z.array(compareRowSchema), rightSource: z.string() }),
+    },
     /** Opens the trajectory in its readable `.traj` text form in a text editor; edits there flow back. */
     openTextForm: { params: z.object({ slot: z.number().int().nonnegative() }), result: z.object({ opened: z.boolean() }) },
     /** Re-runs steps 1..k-1 to rebuild the state, then runs step k; later steps become stale. */
@@ -297,11 +365,6 @@ export const trajectoryEditorProtocol = defineProtocol({
   webviewNotifications: {
     /** The selected trajectory and step, so host commands act on them. */
     selection: z.object({ slot: z.number().int().nonnegative().nullable(), stepIndex: z.number().int().nonnegative().nullable() }),
-    /**
-     * Whether the contributed single-key bindings may fire: the page has focus and no text field is being
-     * typed in (VS Code forwards key presses from the page to its keybinding service).
-     */
-    keysActive: z.object({ active: z.boolean() }),
   },
 });
 export type TrajectoryEditorProtocol = typeof trajectoryEditorProtocol;

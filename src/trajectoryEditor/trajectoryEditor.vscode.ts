@@ -14,7 +14,9 @@ import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
 import { type TrajectoryEdit } from './trajectoryEdits';
-import { type TrajectoryCustomDocument } from './trajectoryDocument.vscode';
+import { TrajectoryCustomDocument } from './trajectoryDocument.vscode';
+import { EditorScoring } from './editorScoring.vscode';
+import { answerSentence } from './verdicts';
 import { type StepOperations, type TrajectoryEditorPanel, TrajectoryEditorProvider } from './trajectoryEditorProvider.vscode';
 import { ReviewCountDecorations } from './reviewDecorations.vscode';
 import { TrajectoryTextFileSystem, trajectoryTextScheme } from './trajectoryTextForm.vscode';
@@ -29,20 +31,6 @@ export interface TrajectoryEditorApi {
   documentFor(uri: vscode.Uri): TrajectoryCustomDocument | undefined;
   /** Applies an edit as the editor page does: on the undo stack, marking the document dirty. */
   applyEdit(uri: vscode.Uri, slot: number, edit: TrajectoryEdit): Promise<boolean>;
-}
-
-interface PackageKeybinding {
-  command: string;
-  key: string;
-}
-
-/** The keybindings package.json contributes for the editor's actions, so the page shows the real ones. */
-function contributedKeys(context: vscode.ExtensionContext): { action: string; key: string }[] {
-  const pkg = context.extension.packageJSON as { contributes?: { keybindings?: PackageKeybinding[] } };
-  const prefix = 'trajectoryStudio.editor.';
-  return (pkg.contributes?.keybindings ?? [])
-    .filter((k) => k.command.startsWith(prefix))
-    .map((k) => ({ action: k.command.slice(prefix.length), key: k.key }));
 }
 
 /** Runs of re-execution in progress, by document and record, so they can be cancelled. */
@@ -77,11 +65,14 @@ function describeError(err: unknown): string {
 
 /**
  * Registers the trajectory editor: the custom editor for trajectory files, the `.traj` text form
- * provider, and the commands its keybindings call.
+ * provider, and its commands (the page handles its single-key shortcuts itself: see `editorKeys`).
  */
 export function registerTrajectoryEditor(services: StudioServices): TrajectoryEditorApi {
   const { context, log } = services;
   const runs = new RunRegistry();
+  const scoring = new EditorScoring(services);
+  // Every replaced record (re-execution, continuation, text form) is judged again before it becomes an edit.
+  TrajectoryCustomDocument.judgeReplacement = (before, after) => scoring.rejudge(before, after);
 
   const operations: StepOperations = {
     canExecute: () => vscode.workspace.isTrusted,
@@ -123,7 +114,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
         const applied = await document.applyEdit(slot, { kind: 'replace', trajectory: updated, label: `Re-execute step ${stepIndex + 1}` });
         if (applied) provider.recordEdit(document, applied);
         const step = updated.steps[stepIndex];
-        channel.notify('run', { slot, kind: 'finished', message: `Step ${stepIndex + 1} re-executed; later steps are marked stale.`, step: stepView(step, stepIndex) });
+        channel.notify('run', { slot, kind: 'finished', message: `Step ${stepIndex + 1} re-executed; later steps are marked stale. ${answerSentence(applied?.after ?? updated)}`, step: stepView(step, stepIndex) });
       } catch (err) {
         const message = abort.signal.aborted ? 'Re-execution cancelled.' : `Re-execution failed: ${describeError(err)}`;
         log.warn(`${document.fileName} #${slot + 1}: ${message}`);
@@ -170,7 +161,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
         });
         const applied = await document.applyEdit(slot, { kind: 'replace', trajectory: updated, label: `Continue with the teacher from step ${stepIndex + 1}` });
         if (applied) provider.recordEdit(document, applied);
-        channel.notify('run', { slot, kind: 'finished', message: `The teacher finished: ${updated.steps.length} steps, answer ${JSON.stringify(updated.finalAnswer ?? '')}. The dropped steps are kept in the history; undo restores them.` });
+        channel.notify('run', { slot, kind: 'finished', message: `The teacher finished: ${updated.steps.length} steps. ${answerSentence(applied?.after ?? updated)} The dropped steps are kept in the history; undo restores them.` });
       } catch (err) {
         const message = abort.signal.aborted ? 'Continuation cancelled; the trajectory is unchanged.' : `Continuation failed: ${describeError(err)}`;
         log.warn(`${document.fileName} #${slot + 1}: ${message}`);
@@ -183,7 +174,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     return true;
   }
 
-  const provider = new TrajectoryEditorProvider(context.extensionUri, log, operations, contributedKeys(context));
+  const provider = new TrajectoryEditorProvider(context.extensionUri, log, operations);
   const textForms = new TrajectoryTextFileSystem(provider);
   const decorations = new ReviewCountDecorations(provider, log);
   const trajectoryFiles = vscode.workspace.createFileSystemWatcher('**/*.traj.jsonl');
@@ -200,9 +191,11 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     provider.onDidChangeCounts((uri) => decorations.refresh(uri)),
     trajectoryFiles.onDidChange((uri) => decorations.refresh(uri)),
     trajectoryFiles.onDidCreate((uri) => decorations.refresh(uri)),
-    onSettingsChanged(['review.reasonTaxonomy'], () => provider.refreshAll()),
+    onSettingsChanged(['review.reasonTaxonomy', 'review.advanceAfterVerdict'], () => provider.refreshAll()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => provider.refreshAll()),
     { dispose: () => runs.cancelAll() },
+    scoring,
+    { dispose: () => (TrajectoryCustomDocument.judgeReplacement = undefined) },
   );
 
   const actionCommands: [keyof typeof CommandIds, EditorAction, string][] = [

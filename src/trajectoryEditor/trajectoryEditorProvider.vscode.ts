@@ -3,11 +3,9 @@ import { readSetting, writeSetting } from '../platform/settings';
 import { WebviewChannel } from '../platform/webviewChannel';
 import { renderWebviewHtml, studioWebviewOptions } from '../platform/webviewHtml';
 import { type EditorAction, type EditorState, type EditRequest, type TrajectoryEditorProtocol, trajectoryEditorProtocol } from '../protocol/trajectoryEditor';
+import { SameTaskFinder } from './sameTaskFiles.vscode';
 import { TrajectoryCustomDocument } from './trajectoryDocument.vscode';
 import { acceptAndStopAsking, acceptAnyway, acceptQuestion, flagRulesInUse } from './trajectoryTriage';
-
-/** Context key the contributed single-key bindings require (see package.json `keybindings`). */
-export const keysActiveContextKey = 'trajectoryStudio.editor.keysActive';
 
 /** The operations on a selected step that need VS Code or the sandbox; provided by the feature's register call. */
 export interface StepOperations {
@@ -54,12 +52,14 @@ export class TrajectoryEditorPanel implements vscode.Disposable {
     log: vscode.LogOutputChannel,
   ) {
     const session = document.session;
+    const sameTaskFinder = new SameTaskFinder(document.uri);
     this.channel = new WebviewChannel(
       panel.webview,
       trajectoryEditorProtocol,
       {
         rows: ({ query, offset, limit }) => session.rows(query, offset, limit),
         positionOf: ({ query, slot }) => session.positionOf(query, slot),
+        findByPrefix: ({ query, from, prefix }) => session.findByPrefix(query, from, prefix),
         open: ({ slot }) => session.open(slot),
         fullText: ({ slot, stepIndex, field }) => session.fullText(slot, stepIndex, field),
         edit: async ({ slot, edit }) => {
@@ -71,6 +71,14 @@ export class TrajectoryEditorPanel implements vscode.Disposable {
         nextUnreviewed: ({ query, after, fromQueueStart }) => session.nextUnreviewed(query, after, fromQueueStart),
         sameTask: ({ slot }) => session.sameTask(slot),
         compare: ({ left, right }) => session.compare(left, right),
+        sameTaskInFiles: async ({ slot }) => {
+          const t = await document.model.readTrajectory(slot);
+          return sameTaskFinder.search({ taskId: t.task.id, question: t.task.question });
+        },
+        compareAcross: async ({ left, ref }) => {
+          const other = await sameTaskFinder.read(ref);
+          return { ...(await session.compareWithOther(left, other.trajectory, other.record)), rightSource: other.source };
+        },
         openTextForm: async ({ slot }) => ({ opened: await operations.openTextForm(document, slot) }),
         reexecute: async ({ slot, stepIndex }) => ({ started: await operations.reexecute(this, slot, stepIndex) }),
         continueWithTeacher: async ({ slot, stepIndex }) => ({ started: await operations.continueWithTeacher(this, slot, stepIndex) }),
@@ -81,7 +89,6 @@ export class TrajectoryEditorPanel implements vscode.Disposable {
           this.selectedSlot = slot;
           this.selectedStep = stepIndex;
         },
-        keysActive: ({ active }) => void vscode.commands.executeCommand('setContext', keysActiveContextKey, active && panel.active),
       },
       (message) => log.warn(`trajectory editor (${document.fileName}): ${message}`),
     );
@@ -92,12 +99,11 @@ export class TrajectoryEditorPanel implements vscode.Disposable {
       document.onDidChangeRecords((slots) => this.channel.notify('changed', { slots })),
       panel.onDidChangeViewState(() => {
         if (panel.active) provider.setActive(this);
-        else void vscode.commands.executeCommand('setContext', keysActiveContextKey, false);
       }),
     );
   }
 
-  /** Sends a keybinding's action to the page. */
+  /** Sends a command's action to the page (the page handles its single keys itself). */
   act(action: EditorAction): void {
     this.channel.notify('action', { action });
   }
@@ -130,7 +136,6 @@ export class TrajectoryEditorProvider implements vscode.CustomEditorProvider<Tra
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly operations: StepOperations,
-    private readonly keys: { action: string; key: string }[],
   ) {}
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _cancellation?: vscode.CancellationToken): Promise<TrajectoryCustomDocument> {
@@ -162,10 +167,7 @@ export class TrajectoryEditorProvider implements vscode.CustomEditorProvider<Tra
       for (const d of countsChanged) d.dispose();
       this.countsEmitter.fire(document.uri);
       this.panels.delete(panel);
-      if (this.activePanel === panel) {
-        this.activePanel = undefined;
-        void vscode.commands.executeCommand('setContext', keysActiveContextKey, false);
-      }
+      if (this.activePanel === panel) this.activePanel = undefined;
       panel.dispose();
     });
   }
@@ -199,9 +201,10 @@ export class TrajectoryEditorProvider implements vscode.CustomEditorProvider<Tra
       canExecute: this.operations.canExecute(),
       reasonTaxonomy: [...new Set([...taxonomy, ...index.tagsInUse()])],
       counts: index.countsByStatus(),
+      filterCounts: index.countsByFilter(),
       tagsInUse: index.tagsInUse(),
       flagRules: flagRulesInUse(index.flagCounts()),
-      keys: this.keys,
+      advanceAfterVerdict: readSetting('review.advanceAfterVerdict'),
     };
     if (document.banner) state.banner = document.banner;
     return state;

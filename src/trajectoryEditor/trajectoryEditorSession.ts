@@ -197,6 +197,7 @@ export class TrajectoryEditorSession {
       };
       if (s.id !== undefined) row.id = s.id;
       if (s.domain !== undefined) row.domain = s.domain;
+      if (s.filter !== 'none') row.filter = s.filter;
       rows.push(row);
     }
     return { total: result.length, offset, rows };
@@ -204,6 +205,18 @@ export class TrajectoryEditorSession {
 
   positionOf(query: TrajectoryQueryWire, slot: number): number {
     return this.resultOf(query).indexOf(slot);
+  }
+
+  /** Type-ahead: the first position from `from` on (wrapping) whose question starts with `prefix`, or -1. */
+  findByPrefix(query: TrajectoryQueryWire, from: number, prefix: string): number {
+    const result = this.resultOf(query);
+    const wanted = prefix.toLocaleLowerCase();
+    for (let i = 0; i < result.length; i++) {
+      const position = (from + i) % result.length;
+      const question = this.index.get(result[position])?.question.trimStart().toLocaleLowerCase();
+      if (question?.startsWith(wanted)) return position;
+    }
+    return -1;
   }
 
   async open(slot: number): Promise<SlotView> {
@@ -274,6 +287,15 @@ export class TrajectoryEditorSession {
     const b = await this.model.readTrajectory(right);
     const edited = new Set(this.model.editedSlots());
     return { left: trajectoryView(left, a, edited.has(left)), right: trajectoryView(right, b, edited.has(right)), rows: compareTrajectories(a, b) };
+  }
+
+  /**
+   * A record of this file beside a trajectory read from another file (record `otherRecord` there), e.g. a
+   * teacher trajectory beside the student's from an eval run.
+   */
+  async compareWithOther(left: number, other: Trajectory, otherRecord: number): Promise<{ left: TrajectoryView; right: TrajectoryView; rows: CompareRow[] }> {
+    const a = await this.model.readTrajectory(left);
+    return { left: trajectoryView(left, a, this.model.editedSlots().includes(left)), right: trajectoryView(otherRecord, other, false), rows: compareTrajectories(a, other) };
   }
 
   /** Summary of a record as the list shows it (after an edit), for tests and the tree view. */

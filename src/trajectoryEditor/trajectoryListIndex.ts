@@ -3,6 +3,7 @@ import { triageTrajectory } from '../triage/checks';
 import { countByRule, type FlagSeverity, riskOf, sortFlags, type TriageFlag } from '../triage/flags';
 import { hasErrors, hasHandEdits, hasStaleSteps } from './trajectoryEdits';
 import { type SlotContent } from './trajectorySource';
+import { filterVerdictView, type VerdictState, verdictStateOf } from './verdicts';
 
 /**
  * The list pane's view of a file: one small summary per line (never the whole record), filters, search
@@ -10,7 +11,9 @@ import { type SlotContent } from './trajectorySource';
  * records, so every query says how much of the file it covered.
  */
 
-export type Verdict = 'correct' | 'incorrect' | 'unjudged';
+export type Verdict = VerdictState;
+/** The generation filter's decision as the list filters on it; `none`: the record carries no decision. */
+export type FilterOutcome = 'passed' | 'dropped' | 'none';
 
 /** A triage flag as the list keeps it: no message or evidence, so a summary stays small on huge files. */
 export interface SummaryFlag {
@@ -30,6 +33,8 @@ export interface TrajectorySummary {
   domain?: 'math' | 'factual';
   steps: number;
   verdict: Verdict;
+  /** The generation filter's decision (`meta.teacherFilter`), apart from the person's review status. */
+  filter: FilterOutcome;
   status: ReviewStatus | 'invalid';
   reasonTags: string[];
   hasErrors: boolean;
@@ -58,6 +63,7 @@ export function summarise(content: SlotContent, fileFlags: readonly TriageFlag[]
       question: `Line ${content.line} is not a valid trajectory: ${content.issues[0] ? `${content.issues[0].path}: ${content.issues[0].message}` : 'unreadable'}`,
       steps: 0,
       verdict: 'unjudged',
+      filter: 'none',
       status: 'invalid',
       reasonTags: [],
       hasErrors: false,
@@ -82,7 +88,8 @@ export function summariseTrajectory(slot: number, t: Trajectory, fileFlags: read
     question: t.task.question.length > questionPreviewChars ? `${t.task.question.slice(0, questionPreviewChars)}…` : t.task.question,
     domain: t.task.domain,
     steps: t.steps.length,
-    verdict: t.judgement ? (t.judgement.correct ? 'correct' : 'incorrect') : 'unjudged',
+    verdict: verdictStateOf(t),
+    filter: filterOutcomeOf(t),
     status: t.review.status,
     reasonTags: [...t.review.reasonTags],
     hasErrors: hasErrors(t),
@@ -94,6 +101,11 @@ export function summariseTrajectory(slot: number, t: Trajectory, fileFlags: read
   };
 }
 
+function filterOutcomeOf(t: Trajectory): FilterOutcome {
+  const view = filterVerdictView(t);
+  return view ? (view.passed ? 'passed' : 'dropped') : 'none';
+}
+
 export interface TrajectoryQuery {
   status?: (ReviewStatus | 'invalid')[];
   verdict?: Verdict[];
@@ -102,6 +114,7 @@ export interface TrajectoryQuery {
   hasEdits?: boolean;
   hasStale?: boolean;
   tag?: string;
+  filter?: FilterOutcome[];
   /** `any`: flagged by some triage rule; `none`: by none; otherwise the id of the rule. */
   flag?: string;
   /** Case-insensitive; every whitespace-separated word must occur. */
@@ -112,7 +125,7 @@ export interface TrajectoryQuery {
 }
 
 const statusOrder: Record<TrajectorySummary['status'], number> = { unreviewed: 0, rejected: 1, accepted: 2, invalid: 3 };
-const verdictOrder: Record<Verdict, number> = { incorrect: 0, unjudged: 1, correct: 2 };
+const verdictOrder: Record<Verdict, number> = { incorrect: 0, 'needs-judging': 1, unjudged: 2, correct: 3 };
 
 export function matchesQuery(s: TrajectorySummary, q: TrajectoryQuery, words: readonly string[]): boolean {
   if (q.status?.length && !q.status.includes(s.status)) return false;
@@ -122,6 +135,7 @@ export function matchesQuery(s: TrajectorySummary, q: TrajectoryQuery, words: re
   if (q.hasEdits !== undefined && s.hasEdits !== q.hasEdits) return false;
   if (q.hasStale !== undefined && s.hasStale !== q.hasStale) return false;
   if (q.tag && !s.reasonTags.includes(q.tag)) return false;
+  if (q.filter?.length && !q.filter.includes(s.filter)) return false;
   if (q.flag === 'any' && s.flags.length === 0) return false;
   if (q.flag === 'none' && s.flags.length > 0) return false;
   if (q.flag && q.flag !== 'any' && q.flag !== 'none' && !s.flags.some((f) => f.rule === q.flag)) return false;
@@ -198,6 +212,13 @@ export class TrajectoryListIndex {
   countsByStatus(): Record<TrajectorySummary['status'], number> {
     const counts = { unreviewed: 0, accepted: 0, rejected: 0, invalid: 0 };
     for (const s of this.summaries) if (s) counts[s.status]++;
+    return counts;
+  }
+
+  /** Counts by the generation filter's decision over the scanned lines (apart from the review counts). */
+  countsByFilter(): Record<FilterOutcome, number> {
+    const counts = { passed: 0, dropped: 0, none: 0 };
+    for (const s of this.summaries) if (s) counts[s.filter]++;
     return counts;
   }
 

@@ -3,6 +3,7 @@ import { type Observation, type Step, type Trajectory } from '../trajectory/sche
 import { type TriageFlag } from '../triage/flags';
 import { previousObservation } from './reexecution';
 import { flagView } from './trajectoryTriage';
+import { filterVerdictView, needsJudgingOf, verdictStateOf } from './verdicts';
 
 /**
  * Shapes records for the webview: long texts are capped (an observation of megabytes would stall the page
@@ -90,7 +91,7 @@ export function trajectoryView(slot: number, t: Trajectory, dirty: boolean, flag
     origin,
     steps: t.steps.map((step, i) => stepView(step, i, previousObservation(t, i), t.origin.sag?.candidates)),
     fromFallback: t.fromFallback === true,
-    verdict: t.judgement ? (t.judgement.correct ? 'correct' : 'incorrect') : 'unjudged',
+    verdict: verdictStateOf(t),
     review: { status: t.review.status, reasonTags: [...t.review.reasonTags], ...(t.review.note ? { note: t.review.note } : {}) },
     revisions: t.revisions.length,
     dirty,
@@ -99,6 +100,10 @@ export function trajectoryView(slot: number, t: Trajectory, dirty: boolean, flag
   if (t.task.goldAnswer !== undefined) view.goldAnswer = t.task.goldAnswer;
   if (t.finalAnswer !== undefined) view.finalAnswer = t.finalAnswer;
   if (t.judgement?.detail) view.judgementDetail = t.judgement.detail;
+  const waiting = needsJudgingOf(t);
+  if (waiting) view.needsJudging = waiting.reason;
+  const filter = filterVerdictView(t);
+  if (filter) view.filterVerdict = { passed: filter.passed, text: filter.text };
   return view;
 }
 

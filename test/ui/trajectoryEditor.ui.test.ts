@@ -41,7 +41,8 @@ before(async () => {
     name: 'trajectory-editor',
     theme: 'dark',
     workspace: workspaceSource,
-    settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model' },
+    // Verdicts stay on the trajectory here, so the test can read the result (trajectoryKeyboard covers moving on).
+    settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model', 'trajectoryStudio.review.advanceAfterVerdict': false },
   });
   // Base URLs are machine-scoped (they decide where data goes), and code-server's extension host is remote:
   // machine settings live in the server's Machine settings file, which VS Code watches.

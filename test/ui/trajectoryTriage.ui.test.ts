@@ -25,7 +25,7 @@ before(async () => {
   // Built from records (checked against the schema and the triage rules) rather than copied, so the file
   // always plants what the rules look for.
   fs.writeFileSync(path.join(workspaceSource, fileName), triageFixtureText());
-  studio = await openStudio({ name: 'trajectory-triage', theme: 'dark', workspace: workspaceSource, settings: { 'files.autoSave': 'off' } });
+  studio = await openStudio({ name: 'trajectory-triage', theme: 'dark', workspace: workspaceSource, settings: { 'files.autoSave': 'off', 'trajectoryStudio.review.advanceAfterVerdict': false } });
 });
 after(async () => {
   await studio?.close();
@@ -197,7 +197,7 @@ test('flags follow edits: changing a step\'s code flags the later steps stale', 
 
 test('the flags read well in the light theme', async () => {
   await studio.close();
-  studio = await openStudio({ name: 'trajectory-triage', theme: 'light', workspace: workspaceSource, settings: { 'files.autoSave': 'off' } });
+  studio = await openStudio({ name: 'trajectory-triage', theme: 'light', workspace: workspaceSource, settings: { 'files.autoSave': 'off', 'trajectoryStudio.review.advanceAfterVerdict': false } });
   view = await openFixture(studio);
   await showing('clean-sum');
   const background = await view.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);

@@ -79,7 +79,7 @@ function stats(): HTMLElement {
   const last = points.at(-1);
   const total = last?.totalSteps ?? totalSteps;
   const progress = last && total ? Math.min(1, last.step / total) : 0;
-  const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(progress * 100)) }, el('div', { class: 'progress-fill' }));
+  const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Training progress', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(progress * 100)) }, el('div', { class: 'progress-fill' }));
   (bar.firstElementChild as HTMLElement).style.width = `${(progress * 100).toFixed(1)}%`;
   return el(
     'div',

@@ -5,7 +5,8 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import './style.css';
 import { el, HostChannel, readInitialState, vscodeApi } from '../shared/hostChannel';
 import {
-  type EditorAction,
+  editorKeys,
+  type EditorKeyAction,
   type EditorState,
   type EditRequest,
   type RunEvent,
@@ -13,6 +14,8 @@ import {
   trajectoryEditorProtocol,
   type TrajectoryQueryWire,
 } from '../../src/protocol/trajectoryEditor';
+import { isSubmitKey, shortcutKey } from '../shared/keyboard';
+import { LayoutSplitter, type ListSize } from './layoutSplitter';
 import { ListPane } from './listPane';
 import { compareView, flagsByStep, invalidLineView, type StepCardActions, stepCard, trajectoryHeader } from './trajectoryPane';
 
@@ -21,6 +24,8 @@ interface PageState {
   slot: number | null;
   step: number | null;
   query: TrajectoryQueryWire;
+  /** The list's share of the editor, set with the splitter. */
+  listSize?: ListSize;
 }
 
 const channel = new HostChannel(trajectoryEditorProtocol);
@@ -54,7 +59,9 @@ function select(label: string, options: [string, string][], value: string | unde
 const searchField = el('vscode-textfield', { placeholder: 'Search questions, answers, thoughts, code…', 'aria-label': 'Search trajectories', class: 'search' });
 searchField.value = saved.query.search ?? '';
 const statusFilter = select('Review status', [['', 'Any status'], ['unreviewed', 'Unreviewed'], ['accepted', 'Accepted'], ['rejected', 'Rejected'], ['invalid', 'Invalid lines']], saved.query.status?.[0]);
-const verdictFilter = select('Verdict', [['', 'Any verdict'], ['correct', 'Correct'], ['incorrect', 'Incorrect'], ['unjudged', 'Not judged']], saved.query.verdict?.[0]);
+const verdictFilter = select('Verdict', [['', 'Any verdict'], ['correct', 'Correct'], ['incorrect', 'Incorrect'], ['needs-judging', 'Needs judging'], ['unjudged', 'Not judged']], saved.query.verdict?.[0]);
+// The generation filter's decision, in other words than a person's review ("accepted"), so the two never mix.
+const generationFilter = select('Generation filter', [['', 'Any filter result'], ['passed', 'Passed the filter'], ['dropped', 'Dropped by the filter'], ['none', 'Not filtered']], saved.query.filter?.[0]);
 const domainFilter = select('Domain', [['', 'Any domain'], ['math', 'Math'], ['factual', 'Factual']], saved.query.domain?.[0]);
 const contentFilter = select('Errors and edits', [['', 'Any errors, edits'], ['errors', 'With errors'], ['edits', 'Hand-edited'], ['stale', 'With stale steps']], saved.query.hasErrors ? 'errors' : saved.query.hasEdits ? 'edits' : saved.query.hasStale ? 'stale' : '');
 // The rules come with the state (those in use in the file), like the reason tags.
@@ -77,6 +84,7 @@ function readQuery(): TrajectoryQueryWire {
   if (contentFilter.value === 'stale') q.hasStale = true;
   if (triageFilter.value) q.flag = triageFilter.value;
   if (tagFilter.value) q.tag = tagFilter.value;
+  if (generationFilter.value) q.filter = [generationFilter.value as 'passed'];
   if (sortSelect.value !== 'file') q.sort = sortSelect.value as 'steps';
   if (descending.checked) q.descending = true;
   return q;
@@ -96,13 +104,42 @@ function queryChanged(): void {
   );
 }
 searchField.addEventListener('input', queryChanged);
-for (const s of [statusFilter, verdictFilter, domainFilter, contentFilter, triageFilter, tagFilter, sortSelect]) s.addEventListener('change', queryChanged);
+for (const s of [statusFilter, verdictFilter, generationFilter, domainFilter, contentFilter, triageFilter, tagFilter, sortSelect]) s.addEventListener('change', queryChanged);
 descending.addEventListener('change', queryChanged);
 queueButton.addEventListener('click', () => void nextUnreviewed());
 
-const list = new ListPane(channel, (slot) => void selectSlot(slot));
-const filters = el('div', { class: 'filters' }, statusFilter, verdictFilter, domainFilter, triageFilter, contentFilter, tagFilter, sortSelect, descending);
-const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-row' }, searchField, queueButton), filters, list.element);
+// Enter on the list goes to the trajectory's detail (which takes focus, so j/k and the step keys follow).
+const list = new ListPane(
+  channel,
+  (slot) => void selectSlot(slot),
+  () => detail.focus(),
+);
+const filters = el('div', { class: 'filters' }, statusFilter, verdictFilter, generationFilter, domainFilter, triageFilter, contentFilter, tagFilter, sortSelect, descending);
+/** Shown instead of a blank list when a search or filter leaves nothing, with the way back. */
+const emptyResult = el('div', { class: 'list-empty', role: 'status', hidden: '' });
+const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-row' }, searchField, queueButton), filters, emptyResult, list.element);
+
+/** Clears the search and every filter (the sort stays: it hides nothing). */
+function clearFilters(): void {
+  searchField.value = '';
+  for (const s of [statusFilter, verdictFilter, generationFilter, domainFilter, contentFilter, triageFilter, tagFilter]) s.value = '';
+  queryChanged();
+}
+
+function renderEmptyResult(): void {
+  const q = list.currentQuery;
+  const narrowing = Object.keys(q).filter((k) => k !== 'sort' && k !== 'descending' && k !== 'search');
+  if (list.resultCount > 0 || !editorState || editorState.slotCount === 0 || (!q.search && narrowing.length === 0)) {
+    emptyResult.hidden = true;
+    return;
+  }
+  const what = q.search ? `No trajectory matches "${q.search}"${narrowing.length ? ' with these filters' : ''}.` : 'No trajectory matches these filters.';
+  const scanning = editorState.complete ? '' : ' (the file is still being indexed)';
+  const clear = el('button', { class: 'link clear-filters', type: 'button' }, 'Clear search and filters');
+  clear.addEventListener('click', clearFilters);
+  emptyResult.replaceChildren(el('span', { class: 'codicon codicon-search', 'aria-hidden': 'true' }), ` ${what}${scanning} `, clear);
+  emptyResult.hidden = false;
+}
 
 // ------------------------------------------------------------------------------------------------------
 // Detail pane
@@ -111,11 +148,17 @@ const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-
 const banner = el('div', { class: 'banner', role: 'alert', hidden: '' });
 const runBar = el('div', { class: 'run-bar', role: 'status', hidden: '' });
 const detail = el('main', { class: 'detail', tabindex: '-1' });
-const keysHelp = el('footer', { class: 'keys-help' });
-app.append(el('div', { class: 'layout' }, listSide, el('div', { class: 'detail-side' }, banner, runBar, detail, keysHelp)));
+const keysHelp = el('footer', { class: 'keys-help', id: 'keys-help' });
+// In a narrow editor the key hints would take a third of the detail pane: they fold behind this toggle.
+const keysToggle = el('button', { class: 'link keys-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'keys-help' }, 'Keyboard shortcuts');
+const layout = el('div', { class: 'layout' });
+keysToggle.addEventListener('click', () => keysToggle.setAttribute('aria-expanded', String(layout.classList.toggle('keys-open'))));
+const splitter = new LayoutSplitter(layout, saved.listSize, () => persist());
+layout.append(listSide, splitter.element, el('div', { class: 'detail-side' }, banner, runBar, detail, keysToggle, keysHelp));
+app.append(layout);
 
 function persist(): void {
-  vscodeApi().setState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery } satisfies PageState);
+  vscodeApi().setState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery, listSize: splitter.current } satisfies PageState);
   channel.notify('selection', { slot: list.selectedSlot, stepIndex: selectedStep });
 }
 
@@ -161,8 +204,12 @@ async function selectSlot(slot: number, step: number | null = 0): Promise<void> 
 }
 
 async function reopenCurrent(): Promise<void> {
-  if (list.selectedSlot === null) return;
-  current = await channel.request('open', { slot: list.selectedSlot });
+  const slot = list.selectedSlot;
+  if (slot === null) return;
+  const view = await channel.request('open', { slot });
+  // The selection may have moved on meanwhile (Accept advances at once); an old answer must not replace it.
+  if (list.selectedSlot !== slot) return;
+  current = view;
   renderDetail();
 }
 
@@ -201,6 +248,8 @@ function renderDetail(): void {
   reviewBar.append(compare, asText);
   const stepFlags = flagsByStep(t).steps;
   const steps = t.steps.map((s) => (s.index === editingStep ? stepEditor(s.index, s.thought, s.code) : stepCard(s, s.index === selectedStep, actions, stepFlags.get(s.index))));
+  // A button that had focus (Accept, a step's Exclude) is replaced below: keep focus in the detail, not on the body.
+  const hadFocus = detail.contains(document.activeElement);
   detail.replaceChildren(
     trajectoryHeader(t),
     reviewBar,
@@ -208,7 +257,9 @@ function renderDetail(): void {
     el('div', { class: 'steps' }, ...(steps.length ? steps : [el('div', { class: 'muted' }, 'No steps.')])),
   );
   renderRunBar();
+  // Synchronous, so the key after `e` already lands in the thought field.
   if (editingStep !== null) detail.querySelector<HTMLTextAreaElement>('.edit-thought')?.focus();
+  else if (hadFocus && !detail.contains(document.activeElement)) detail.focus({ preventScroll: true });
 }
 
 // The header's flag summary links to the flagged step cards.
@@ -234,13 +285,47 @@ function renderRunBar(): void {
 // Editing
 // ------------------------------------------------------------------------------------------------------
 
-async function edit(request: EditRequest): Promise<void> {
-  if (list.selectedSlot === null) return;
+/** Applies an edit to the selected trajectory; false when nothing changed (or the user declined, or it failed). */
+async function edit(request: EditRequest): Promise<boolean> {
+  if (list.selectedSlot === null) return false;
   try {
-    await channel.request('edit', { slot: list.selectedSlot, edit: request });
+    return (await channel.request('edit', { slot: list.selectedSlot, edit: request })).changed;
   } catch (err) {
     showError(err);
+    return false;
   }
+}
+
+/** After a verdict the review moves on to the next unreviewed trajectory, unless the setting turns it off. */
+async function advanceAfterVerdict(changed: boolean): Promise<void> {
+  if (changed && editorState?.advanceAfterVerdict) await nextUnreviewed();
+}
+
+/**
+ * Asks, inside an open form, before its changes are thrown away. The safe answer has focus, so a second
+ * Escape or Enter keeps editing; only "Discard changes" discards.
+ */
+function confirmDiscard(form: HTMLElement, what: string, discard: () => void): void {
+  const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+  form.querySelector('.discard-prompt')?.remove();
+  const drop = el('button', { class: 'action discard-changes', type: 'button' }, 'Discard changes');
+  const keep = el('button', { class: 'action keep-editing', type: 'button' }, 'Keep editing');
+  const message = el('span', { id: 'discard-message' }, `Discard your changes to ${what}?`);
+  const prompt = el('div', { class: 'discard-prompt', role: 'alertdialog', 'aria-modal': 'false', 'aria-describedby': 'discard-message', 'aria-label': 'Unsaved changes' }, message, drop, keep);
+  const keepEditing = () => {
+    prompt.remove();
+    returnTo?.focus();
+  };
+  keep.addEventListener('click', keepEditing);
+  drop.addEventListener('click', discard);
+  prompt.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    e.stopPropagation();
+    keepEditing();
+  });
+  form.append(prompt);
+  keep.focus();
 }
 
 function startEditing(index: number): void {
@@ -266,16 +351,20 @@ function stepEditor(index: number, thought: string, code: string): HTMLElement {
   const abandon = () => {
     editingStep = null;
     renderDetail();
+    detail.focus();
   };
-  save.addEventListener('click', () => void apply());
-  cancel.addEventListener('click', abandon);
+  const changed = () => thoughtInput.value !== thought || codeInput.value !== code;
+  // Escape leaves the edit, but never silently drops what was typed.
+  const leave = () => (changed() ? confirmDiscard(form, `step ${index + 1}`, abandon) : abandon());
+  save.addEventListener('click', () => void apply().then(() => detail.focus()));
+  cancel.addEventListener('click', leave);
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    if (isSubmitKey(e)) {
       e.preventDefault();
-      void apply();
-    } else if (e.key === 'Escape') {
+      void apply().then(() => detail.focus());
+    } else if (e.key === 'Escape' && !e.isComposing) {
       e.preventDefault();
-      abandon();
+      leave();
     } else if (e.key === 'Tab' && e.target === codeInput && !e.shiftKey) {
       // Indentation matters in Python: Tab inserts four spaces in the code field.
       e.preventDefault();
@@ -284,9 +373,10 @@ function stepEditor(index: number, thought: string, code: string): HTMLElement {
   };
   thoughtInput.addEventListener('keydown', onKey);
   codeInput.addEventListener('keydown', onKey);
-  return el(
+  // data-keys="form": single-key shortcuts stay off anywhere in the open edit (see webview/shared/keyboard.ts).
+  const form: HTMLElement = el(
     'section',
-    { class: 'step editing selected', 'data-step': String(index) },
+    { class: 'step editing selected', 'data-step': String(index), 'data-keys': 'form', role: 'group', 'aria-label': `Editing step ${index + 1}` },
     el('div', { class: 'step-header' }, el('span', { class: 'step-title' }, `Step ${index + 1} · editing`)),
     el('label', { class: 'section-label' }, 'Thought'),
     thoughtInput,
@@ -295,6 +385,7 @@ function stepEditor(index: number, thought: string, code: string): HTMLElement {
     el('div', { class: 'muted' }, 'Changing the code marks this step and every later step stale until they are re-executed.'),
     el('div', { class: 'edit-buttons' }, save, cancel),
   );
+  return form;
 }
 
 async function toggleExclude(index: number): Promise<void> {
@@ -307,7 +398,7 @@ async function toggleExclude(index: number): Promise<void> {
 async function acceptCurrent(): Promise<void> {
   if (!current?.valid) return;
   const r = current.trajectory.review;
-  await edit({ kind: 'setReview', status: 'accepted', reasonTags: r.reasonTags, ...(r.note ? { note: r.note } : {}) });
+  await advanceAfterVerdict(await edit({ kind: 'setReview', status: 'accepted', reasonTags: r.reasonTags, ...(r.note ? { note: r.note } : {}) }));
 }
 
 function openRejectForm(): void {
@@ -322,38 +413,97 @@ function openRejectForm(): void {
   });
   const note = el('vscode-textarea', { class: 'reject-note', placeholder: 'Note (optional): what is wrong, what would fix it', rows: '3', 'aria-label': 'Note' });
   note.value = t.review.note ?? '';
-  const confirm = el('vscode-button', { class: 'confirm-reject' }, 'Reject');
-  const cancel = el('vscode-button', { secondary: '' }, 'Cancel');
-  const form = el('div', { class: 'reject-form', role: 'dialog', 'aria-label': 'Reject trajectory' }, el('div', { class: 'section-label' }, 'Reasons'), el('div', { class: 'tag-boxes' }, ...boxes), note, el('div', { class: 'edit-buttons' }, confirm, cancel));
-  confirm.addEventListener('click', () => {
+  const confirm = el('vscode-button', { class: 'confirm-reject', title: 'Reject (Ctrl+Enter)' }, 'Reject');
+  const cancel = el('vscode-button', { secondary: '', title: 'Cancel (Escape)' }, 'Cancel');
+  // data-keys="form": single-key shortcuts stay off while focus is anywhere in the form.
+  const form = el(
+    'div',
+    { class: 'reject-form', role: 'dialog', 'aria-label': 'Reject trajectory', 'data-keys': 'form' },
+    el('div', { class: 'section-label', id: 'reject-reasons' }, 'Reasons'),
+    el('div', { class: 'tag-boxes', role: 'group', 'aria-labelledby': 'reject-reasons' }, ...boxes),
+    note,
+    el('div', { class: 'muted' }, 'Ctrl+Enter rejects, Escape cancels.'),
+    el('div', { class: 'edit-buttons' }, confirm, cancel),
+  );
+  // Focus goes back where it came from (the list or the detail) when the form closes.
+  const returnTo = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : detail;
+  const close = () => {
+    form.remove();
+    (returnTo.isConnected ? returnTo : detail).focus();
+  };
+  const submit = async () => {
     const tags = [...chosen];
     const text = note.value.trim();
-    void edit({ kind: 'setReview', status: 'rejected', reasonTags: tags, ...(text ? { note: text } : {}) });
+    const changed = await edit({ kind: 'setReview', status: 'rejected', reasonTags: tags, ...(text ? { note: text } : {}) });
+    close();
+    await advanceAfterVerdict(changed);
+  };
+  const original = { tags: [...chosen].sort().join('\n'), note: note.value };
+  const edited = () => [...chosen].sort().join('\n') !== original.tags || note.value !== original.note;
+  confirm.addEventListener('click', () => void submit());
+  cancel.addEventListener('click', close);
+  form.addEventListener('keydown', (e) => {
+    if (isSubmitKey(e)) {
+      e.preventDefault();
+      void submit();
+    } else if (e.key === 'Escape' && !e.isComposing && !e.defaultPrevented) {
+      e.preventDefault();
+      if (edited()) confirmDiscard(form, 'the rejection', close);
+      else close();
+    }
   });
-  cancel.addEventListener('click', () => form.remove());
   detail.querySelector('.slot-forms')?.replaceChildren(form);
-  (boxes[0] ?? note).focus();
+  // The checkboxes and the note render their insides a microtask after they connect; focusing then still
+  // happens before the next key event is dispatched.
+  const first = boxes[0] ?? note;
+  void first.updateComplete.then(() => first.focus());
 }
 
 async function openComparePicker(): Promise<void> {
   if (!current?.valid) return;
   const slot = current.trajectory.slot;
-  const others = await channel.request('sameTask', { slot });
   const holder = detail.querySelector('.slot-forms');
   if (!holder) return;
-  if (!others.length) {
-    holder.replaceChildren(el('div', { class: 'muted compare-none' }, 'No other trajectory in this file has the same task.'));
+  // Same-file runs come at once; the workspace search streams through other files (eval runs included)
+  // under a time budget, so the picker opens immediately and fills in when the search is done.
+  const picker = el('select', { 'aria-label': 'Compare with', title: 'Compare with', class: 'compare-select' });
+  const go = el('vscode-button', { class: 'compare-go' }, 'Compare');
+  const progress = el('span', { class: 'muted compare-progress', role: 'status' }, 'Searching the other trajectory files in the workspace…');
+  const form = el('div', { class: 'compare-picker' }, el('span', {}, 'Compare with '), picker, go, progress);
+  holder.replaceChildren(form);
+  go.addEventListener('click', () => {
+    const [kind, value] = picker.value.split(':', 2);
+    if (kind === 'slot') void showCompare(slot, Number(value)).catch(showError);
+    else if (kind === 'ref') void showCompareAcross(slot, value).catch(showError);
+  });
+  const inFile = await channel.request('sameTask', { slot });
+  if (inFile.length) picker.append(el('optgroup', { label: 'This file' }, ...inFile.map((o) => el('option', { value: `slot:${o.slot}` }, o.label))));
+  const across = await channel.request('sameTaskInFiles', { slot }).catch((err: unknown) => {
+    showError(err);
+    return undefined;
+  });
+  // The user may have moved on while the search ran.
+  if (!form.isConnected || current?.valid !== true || current.trajectory.slot !== slot) return;
+  if (across?.matches.length) picker.append(el('optgroup', { label: 'Other files and eval runs' }, ...across.matches.map((m) => el('option', { value: `ref:${m.ref}` }, m.label))));
+  const unfinished = across?.unfinished.length ? ` · not searched to the end: ${across.unfinished.join(', ')}` : '';
+  const searched = across ? `${across.filesSearched} other trajectory ${across.filesSearched === 1 ? 'file' : 'files'}` : 'other files';
+  if (!picker.options.length) {
+    holder.replaceChildren(el('div', { class: 'muted compare-none' }, `No other trajectory of this task, in this file or in ${searched}${unfinished}.`));
     return;
   }
-  const picker = select('Compare with', others.map((o) => [String(o.slot), o.label]), String(others[0].slot));
-  const go = el('vscode-button', { class: 'compare-go' }, 'Compare');
-  go.addEventListener('click', () => void showCompare(slot, Number(picker.value)));
-  holder.replaceChildren(el('div', { class: 'compare-picker' }, el('span', {}, 'Compare with '), picker, go));
+  const n = picker.options.length;
+  progress.textContent = `${n} ${n === 1 ? 'run' : 'runs'} of this task (searched this file and ${searched})${unfinished}`;
 }
 
 async function showCompare(left: number, right: number): Promise<void> {
   const result = await channel.request('compare', { left, right });
   detail.replaceChildren(compareView(result.left, result.right, result.rows, () => renderDetail()));
+  detail.scrollTop = 0;
+}
+
+async function showCompareAcross(left: number, ref: string): Promise<void> {
+  const result = await channel.request('compareAcross', { left, ref });
+  detail.replaceChildren(compareView(result.left, result.right, result.rows, () => renderDetail(), result.rightSource));
   detail.scrollTop = 0;
 }
 
@@ -377,10 +527,10 @@ async function nextUnreviewed(): Promise<void> {
 }
 
 // ------------------------------------------------------------------------------------------------------
-// Keyboard: the contributed keybindings arrive as actions from the host
+// Keyboard: single keys are handled here (see webview/shared/keyboard.ts); commands arrive as actions
 // ------------------------------------------------------------------------------------------------------
 
-async function perform(action: EditorAction): Promise<void> {
+async function perform(action: EditorKeyAction): Promise<void> {
   const step = selectedStep ?? 0;
   switch (action) {
     case 'nextStep':
@@ -406,47 +556,56 @@ async function perform(action: EditorAction): Promise<void> {
     case 'focusSearch':
       searchField.focus();
       return;
+    case 'openTextForm':
+      if (list.selectedSlot !== null) await channel.request('openTextForm', { slot: list.selectedSlot });
+      return;
+    case 'reexecuteStep':
+      if (actions.canExecute && current?.valid) return runStep('reexecute', step);
+      return;
+    case 'continueWithTeacher':
+      if (actions.canExecute && current?.valid) return runStep('continueWithTeacher', step);
+      return;
   }
 }
 
-function isTextInput(node: Element | null): boolean {
-  if (!node) return false;
-  const tag = node.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'VSCODE-TEXTFIELD' || tag === 'VSCODE-TEXTAREA' || (node as HTMLElement).isContentEditable;
+/** The keys this file offers: a read-only file offers none that would change it. */
+function keysOffered(): typeof editorKeys {
+  return editorState?.readOnly ? editorKeys.filter((k) => !k.edits) : editorKeys;
 }
 
-let keysActive: boolean | undefined;
-function updateKeysActive(): void {
-  const active = document.hasFocus() && !isTextInput(document.activeElement);
-  if (active === keysActive) return;
-  keysActive = active;
-  channel.notify('keysActive', { active });
-}
-window.addEventListener('focus', updateKeysActive);
-window.addEventListener('blur', updateKeysActive);
-document.addEventListener('focusin', () => setTimeout(updateKeysActive, 0));
-document.addEventListener('focusout', () => setTimeout(updateKeysActive, 0));
+// Capture phase, so the decision is made before any other listener could move focus.
+document.addEventListener(
+  'keydown',
+  (e) => {
+    const key = shortcutKey(e);
+    const binding = key === undefined ? undefined : keysOffered().find((k) => k.key === key);
+    if (!binding || list.wantsKey(e)) return;
+    // The key must not also type itself into a field this action focuses (edit, search, reject note).
+    e.preventDefault();
+    // Runs synchronously up to its first await: a field it opens has focus before the next key arrives.
+    void perform(binding.action).catch(showError);
+  },
+  true,
+);
 
-const actionLabels: Record<string, string> = {
-  nextStep: 'next step',
-  previousStep: 'previous step',
-  nextTrajectory: 'next trajectory',
-  previousTrajectory: 'previous trajectory',
-  nextUnreviewed: 'next unreviewed',
-  accept: 'accept',
-  reject: 'reject',
-  editStep: 'edit',
-  toggleExcludeStep: 'exclude step',
-  focusSearch: 'search',
-  openTextForm: 'as text',
-  reexecuteStep: 're-execute',
-  continueWithTeacher: 'continue',
-};
+/** Escape in the search box clears it; a second Escape (or Escape in an empty box) leaves it for the list. */
+searchField.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || e.isComposing) return;
+  e.preventDefault();
+  if (searchField.value) {
+    searchField.value = '';
+    queryChanged();
+  } else list.focus();
+});
+// Escape in a filter leaves it for the list, as in the search box.
+filters.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || e.isComposing) return;
+  e.preventDefault();
+  list.focus();
+});
 
 function renderKeys(): void {
-  keysHelp.replaceChildren(
-    ...(editorState?.keys ?? []).map((k) => el('span', { class: 'key-hint' }, el('kbd', {}, k.key), ` ${actionLabels[k.action] ?? k.action}`)),
-  );
+  keysHelp.replaceChildren(...keysOffered().map((k) => el('span', { class: 'key-hint' }, el('kbd', {}, k.key === k.key.toLowerCase() ? k.key : `Shift+${k.key}`), ` ${k.label}`)));
 }
 
 // ------------------------------------------------------------------------------------------------------
@@ -456,9 +615,7 @@ function renderKeys(): void {
 channel.on('state', (state) => {
   const first = editorState === undefined;
   editorState = state;
-  const counts = state.counts;
-  const scanning = state.complete ? '' : ` · indexing ${Math.floor((100 * state.scanned) / Math.max(1, state.slotCount))}%`;
-  list.setStatus(`${list.resultCount.toLocaleString()} shown · ${state.slotCount.toLocaleString()} in file · ${counts.unreviewed} unreviewed · ${counts.accepted} accepted · ${counts.rejected} rejected${counts.invalid ? ` · ${counts.invalid} invalid` : ''}${scanning}`);
+  refreshStatus();
   // The first state brings the options, so the saved filters can be shown only now.
   const tagValue = first ? (saved.query.tag ?? '') : tagFilter.value;
   tagFilter.replaceChildren(el('option', { value: '' }, 'Any tag'), ...state.tagsInUse.map((t) => el('option', { value: t }, t)));
@@ -485,12 +642,20 @@ channel.on('state', (state) => {
   lastScanned = state.scanned;
 });
 
+/**
+ * The status line: what the query shows against what the file holds, then the people's review counts and,
+ * apart, the generation filter's (its own words: "passed"/"dropped", never "accepted").
+ */
 function refreshStatus(): void {
-  if (editorState) {
-    const s = editorState;
-    const scanning = s.complete ? '' : ` · indexing ${Math.floor((100 * s.scanned) / Math.max(1, s.slotCount))}%`;
-    list.setStatus(`${list.resultCount.toLocaleString()} shown · ${s.slotCount.toLocaleString()} in file · ${s.counts.unreviewed} unreviewed · ${s.counts.accepted} accepted · ${s.counts.rejected} rejected${s.counts.invalid ? ` · ${s.counts.invalid} invalid` : ''}${scanning}`);
-  }
+  if (!editorState) return;
+  const s = editorState;
+  const scanning = s.complete ? '' : ` · indexing ${Math.floor((100 * s.scanned) / Math.max(1, s.slotCount))}%`;
+  const f = s.filterCounts;
+  const filter = f.passed + f.dropped ? ` · filter: ${f.passed} passed, ${f.dropped} dropped` : '';
+  list.setStatus(
+    `${list.resultCount.toLocaleString()} shown · ${s.slotCount.toLocaleString()} in file · review: ${s.counts.unreviewed} unreviewed, ${s.counts.accepted} accepted, ${s.counts.rejected} rejected${s.counts.invalid ? ` · ${s.counts.invalid} invalid` : ''}${filter}${scanning}`,
+  );
+  renderEmptyResult();
 }
 
 channel.on('changed', ({ slots }) => {
@@ -565,7 +730,6 @@ async function start(): Promise<void> {
     pickedOnOpen = chosen === null || chosen === undefined;
   }
   else renderDetail();
-  updateKeysActive();
 }
 
 channel.start();

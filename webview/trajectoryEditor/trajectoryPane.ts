@@ -110,6 +110,7 @@ function roundRow(round: number, r: NonNullable<StepView['sagRounds']>[number]):
   return el('tr', { class: 'round' }, el('th', { colspan: '5', scope: 'rowgroup' }, `Round ${round + 1} · ${facts.join(' · ')}`));
 }
 
+/** Candidate outputs and code scroll inside a fixed height, so each is a tab stop: keyboard users can scroll them too. */
 function candidatesBlock(step: StepView): HTMLElement | null {
   if (!step.candidates?.length) return null;
   const groups = step.voteGroups ?? [];
@@ -130,7 +131,7 @@ function candidatesBlock(step: StepView): HTMLElement | null {
       // A repeated code ran once: its output and code are those of the earlier candidate, so they are not shown again.
       ...(c.sameCodeAs !== undefined
         ? [el('td', { colspan: '2', class: 'same-code', title: `The same code as candidate ${c.sameCodeAs}: executed once, outcome shared` }, `same code and outcome as #${c.sameCodeAs}`)]
-        : [el('td', {}, el('pre', { class: 'candidate-output' }, c.error ?? c.printOutput.text)), el('td', { class: 'code-cell' }, el('pre', { class: 'candidate-code' }, c.code.text))]),
+        : [el('td', {}, el('pre', { class: 'candidate-output', tabindex: '0' }, c.error ?? c.printOutput.text)), el('td', { class: 'code-cell' }, el('pre', { class: 'candidate-code', tabindex: '0' }, c.code.text))]),
     );
     return round !== undefined && step.sagRounds ? [roundRow(round, step.sagRounds[round]), row] : [row];
   });
@@ -140,7 +141,56 @@ function candidatesBlock(step: StepView): HTMLElement | null {
     el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'validity'), el('th', {}, 'vote group'), el('th', {}, 'output / error'), el('th', {}, 'code'))),
     el('tbody', {}, ...rows),
   );
-  return el('details', { class: 'sag' }, el('summary', {}, icon('layers'), sagSummary(step, groups.length)), table);
+  const columns = candidateColumns(step, groups);
+  columns.hidden = true;
+  // The table reads down the candidates; columns put N outputs side by side to compare them at a glance.
+  const toggle = el('button', { class: 'link candidates-layout', type: 'button', 'aria-pressed': 'false' }, 'Side by side');
+  toggle.addEventListener('click', () => {
+    const sideBySide = columns.hidden;
+    columns.hidden = !sideBySide;
+    table.hidden = sideBySide;
+    toggle.setAttribute('aria-pressed', String(sideBySide));
+    toggle.textContent = sideBySide ? 'As a table' : 'Side by side';
+  });
+  return el('details', { class: 'sag' }, el('summary', {}, icon('layers'), sagSummary(step, groups.length)), toggle, table, columns);
+}
+
+/**
+ * The candidates of a SAG step in columns, one per candidate, ordered by vote group (the winning group
+ * first) so agreeing candidates stand together: each with its group, validity, output or error, and code.
+ */
+function candidateColumns(step: StepView, groups: NonNullable<StepView['voteGroups']>): HTMLElement {
+  const candidates = step.candidates ?? [];
+  const winnerGroup = candidates.find((c) => c.index === step.winner)?.group ?? -1;
+  const rank = (group: number) => (group === winnerGroup ? -1 : group < 0 ? Number.MAX_SAFE_INTEGER : group);
+  const ordered = [...candidates].sort((a, b) => rank(a.group) - rank(b.group) || a.index - b.index);
+  const columns = ordered.map((c) =>
+    el(
+      'section',
+      {
+        class: `candidate-column${c.index === step.winner ? ' winner' : ''}${c.valid ? '' : ' invalid'}`,
+        'data-candidate': String(c.index),
+        'aria-label': `Candidate ${c.index}${c.index === step.winner ? ', winner' : ''}`,
+      },
+      el(
+        'div',
+        { class: 'candidate-head' },
+        el('span', { class: 'step-title' }, `#${c.index}`),
+        c.index === step.winner ? el('span', { class: 'badge verdict-correct' }, icon('star-full'), ' winner') : null,
+        el('span', { class: 'badge' }, c.valid ? 'valid' : 'invalid'),
+      ),
+      el('div', { class: 'candidate-group' }, c.group >= 0 ? voteLabel(c.group, groups[c.group]?.members.length ?? 0) : 'in no vote group'),
+      ...(c.sameCodeAs !== undefined
+        ? [el('div', { class: 'same-code' }, `same code and outcome as #${c.sameCodeAs}`)]
+        : [
+            el('div', { class: 'section-label' }, c.error ? 'Error' : 'Output'),
+            el('pre', { class: `candidate-output${c.error ? ' error-text' : ''}`, tabindex: '0' }, c.error ?? (c.printOutput.text || (c.finalAnswer !== undefined ? `final_answer(${c.finalAnswer})` : '—'))),
+            el('div', { class: 'section-label' }, 'Code'),
+            el('pre', { class: 'candidate-code', tabindex: '0' }, highlightPython(c.code.text)),
+          ]),
+    ),
+  );
+  return el('div', { class: 'candidate-columns', role: 'group', 'aria-label': `${plural(candidates.length, 'SAG candidate')} side by side` }, ...columns);
 }
 
 const severityIcons: Record<FlagView['severity'], string> = { high: 'error', medium: 'warning', low: 'info' };
@@ -268,8 +318,11 @@ function stepFlagsLine(steps: Map<number, FlagView[]>): HTMLElement | null {
 
 /** The header of a trajectory: task, gold answer, origin, final answer, verdict, review, and its triage flags. */
 export function trajectoryHeader(t: TrajectoryView): HTMLElement {
-  const verdictText = t.verdict === 'unjudged' ? 'not judged' : t.verdict;
+  // No answer is not the same as an answer nobody judged: the steps end without final_answer.
+  const verdictText = t.finalAnswer === undefined ? 'no answer' : t.verdict === 'unjudged' ? 'not judged' : t.verdict === 'needs-judging' ? 'needs judging' : t.verdict;
+  const verdictClass = t.finalAnswer === undefined ? 'unjudged' : t.verdict;
   const { steps: stepFlags, whole } = flagsByStep(t);
+  const filter = t.filterVerdict;
   return el(
     'header',
     { class: 'trajectory-header' },
@@ -282,13 +335,18 @@ export function trajectoryHeader(t: TrajectoryView): HTMLElement {
       el('span', { class: 'field-label' }, 'Final answer: '),
       el('span', { class: 'final' }, t.finalAnswer ?? '—'),
       t.fromFallback ? el('span', { class: 'muted' }, ' (fallback call after the last step)') : null,
-      el('span', { class: `badge verdict-${t.verdict}` }, verdictText),
+      el('span', { class: `badge verdict-${verdictClass}${filter && !filter.passed ? ' verdict-muted' : ''}` }, verdictText),
     ),
-    t.judgementDetail ? el('div', { class: 'muted' }, t.judgementDetail) : null,
+    t.needsJudging ? el('div', { class: 'needs-judging-note' }, icon('warning'), ` ${t.needsJudging}`) : t.judgementDetail && t.finalAnswer !== undefined ? el('div', { class: 'muted judgement-detail' }, t.judgementDetail) : null,
+    // The generation filter and the person's review in separate words, so "accepted" means one thing.
+    filter
+      ? el('div', { class: `filter-line ${filter.passed ? 'filter-passed' : 'filter-dropped'}` }, el('span', { class: 'field-label' }, 'Generation: '), icon(filter.passed ? 'filter' : 'filter-filled'), ` ${filter.text}`)
+      : null,
     el(
       'div',
       { class: 'review-line' },
-      el('span', { class: `badge status-${t.review.status}` }, t.review.status),
+      el('span', { class: 'field-label' }, 'Review: '),
+      el('span', { class: `badge status-${t.review.status}` }, t.review.status === 'accepted' ? 'accepted by a person' : t.review.status === 'rejected' ? 'rejected by a person' : t.review.status),
       t.review.reasonTags.length ? el('span', { class: 'tags' }, ...t.review.reasonTags.map((tag) => el('span', { class: 'tag' }, tag))) : null,
       t.review.note ? el('span', { class: 'note' }, t.review.note) : null,
     ),
@@ -311,10 +369,12 @@ export function invalidLineView(view: Extract<SlotView, { valid: false }>): HTML
 }
 
 /** Two trajectories side by side, step by step, with differing parts highlighted. */
-export function compareView(left: TrajectoryView, right: TrajectoryView, rows: CompareRow[], onClose: () => void): HTMLElement {
+export function compareView(left: TrajectoryView, right: TrajectoryView, rows: CompareRow[], onClose: () => void, rightSource?: string): HTMLElement {
   const close = button('Close compare', 'close', onClose, { class: 'action compare-close' });
+  // A trajectory from another file is named by that file, since its record number means nothing here.
+  const where = (t: TrajectoryView) => (t === right && rightSource ? rightSource : `#${t.slot + 1}`);
   const side = (t: TrajectoryView) =>
-    el('div', { class: 'compare-side' }, el('div', { class: 'task-meta' }, `#${t.slot + 1} · ${t.id} · ${t.origin}`), el('div', {}, `Final answer: ${t.finalAnswer ?? '—'} (${t.verdict})`));
+    el('div', { class: 'compare-side' }, el('div', { class: 'task-meta' }, `${where(t)} · ${t.id} · ${t.origin}`), el('div', {}, `Final answer: ${t.finalAnswer ?? '—'} (${t.verdict})`));
   const grid = el('div', { class: 'compare-grid' }, side(left), side(right));
   for (const row of rows) {
     const cell = (step: StepView | undefined) => {
@@ -331,7 +391,7 @@ export function compareView(left: TrajectoryView, right: TrajectoryView, rows: C
   return el(
     'div',
     { class: 'compare-view', role: 'region', 'aria-label': 'Compare trajectories' },
-    el('div', { class: 'compare-toolbar' }, el('span', {}, `Comparing #${left.slot + 1} with #${right.slot + 1}: ${differing} of ${rows.length} steps differ`), close),
+    el('div', { class: 'compare-toolbar' }, el('span', {}, `Comparing #${left.slot + 1} with ${where(right)}: ${differing} of ${rows.length} steps differ`), close),
     grid,
   );
 }

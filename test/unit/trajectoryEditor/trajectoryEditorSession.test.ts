@@ -65,3 +65,13 @@ void test('a huge observation is capped for display and the full text is there o
   assert.equal(shown?.totalChars, huge.length);
   assert.equal(await session.fullText(0, 0, 'printOutput'), huge);
 });
+
+void test('type-ahead finds the next question with a prefix, from a position on, wrapping, within the query', async () => {
+  const lines = ['Name the largest planet.', 'What is 2 times 3?', '  name the smallest prime.', 'Spell nine.'].map((q, i) => JSON.stringify(sampleTrajectory(`t${i}`, 1, q)));
+  const session = await sessionOf(lines);
+  assert.equal(session.findByPrefix({}, 0, 'na'), 0);
+  assert.equal(session.findByPrefix({}, 1, 'NAME'), 2, 'case and leading spaces do not matter');
+  assert.equal(session.findByPrefix({}, 3, 'name the l'), 0, 'wraps to the top');
+  assert.equal(session.findByPrefix({}, 0, 'zebra'), -1);
+  assert.equal(session.findByPrefix({ search: 'prime' }, 0, 'name'), 0, 'positions are in the query result');
+});
