@@ -13,12 +13,12 @@ import { evalRunConfigSchema } from '../../src/eval/evalConfig';
 import { runEvaluation } from '../../src/eval/evalRun';
 import { prepareEvalRun } from '../../src/eval/evalSetup';
 import { hostProfileSchema, type HostProfile } from '../../src/training/hostProfile';
-import { RunStore, type RunRecord } from '../../src/training/runRecord';
-import { SessionPool } from '../../src/training/sessionPool';
-import { TrainingLauncher } from '../../src/training/trainingLauncher';
+import { type RunRecord } from '../../src/training/runRecord';
+import { type SessionPool } from '../../src/training/sessionPool';
 import { arithmeticAgent, type FakeModelServer, firstAnswering, startFakeModelServer } from '../support/fakeModelServer';
 import { answerKeyRetrieval, benchmarkStudent } from '../unit/eval/scriptedStudent';
 import { type SshdFixture, sshdUnavailableReason, startSshd } from '../unit/training/sshdFixture';
+import { killTrainingRun, launchLiveTrainingRun } from './support/liveTrainingRun';
 import { openStudio, type StudioSession } from './support/studioSession';
 
 // An accessibility scan of every webview with axe-core, injected into the page's own frame: the trajectory
@@ -73,45 +73,14 @@ before(async () => {
   }
   studio = await openStudio({ name: 'accessibility', theme: 'dark', workspace, settings: { 'files.autoSave': 'off', ...(host ? { 'trajectoryStudio.training.hosts': [host] } : {}) } });
   if (sshd && host && profile && remote) {
-    // As in trainingRun.ui.test.ts: machine-scoped host settings, the extension's known_hosts, and a run
-    // of the test trainer launched from outside VS Code for the run view to re-attach to.
-    const userData = path.join(path.dirname(studio.workspace), 'cs-user-data');
-    fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
-    fs.writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'trajectoryStudio.training.hosts': [host], 'trajectoryStudio.training.pollSeconds': 0.5 }, null, 2));
-    const storage = path.join(userData, 'User', 'globalStorage', 'trajectory-studio.trajectory-studio');
-    fs.mkdirSync(storage, { recursive: true });
-    fs.copyFileSync(sshd.knownHosts, path.join(storage, 'known_hosts'));
-    const store = new RunStore(path.join(storage, 'training-runs'));
-    const fixture = sshd;
-    pool = new SessionPool({ knownHosts: { files: [fixture.knownHosts], trustStore: path.join(remote, 'unused_known_hosts') }, env: {} });
-    const sessions = pool;
-    const chosen = profile;
-    const launcher = new TrainingLauncher({ store, connect: (p) => sessions.get(p), profile: () => chosen });
-    const data = path.join(remote, 'data.jsonl');
-    fs.writeFileSync(data, `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a', weight: 1 }] })}\n`);
-    for await (const e of launcher.launch({
-      profile,
-      name: 'ui-a11y',
-      baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
-      dataFile: data,
-      scriptFiles: [path.join(repoRoot, 'test/fixtures/training/fake_trainer.py')],
-      overrides: { 'max-steps': 900, 'step-seconds': 0.1, 'checkpoint-every': 50 },
-    })) {
-      if (e.kind === 'launched') run = e.run;
-    }
+    ({ run, pool } = await launchLiveTrainingRun(studio, sshd, host, profile, remote, 'ui-a11y'));
   }
 });
 
 after(async () => {
   await studio?.close();
   await pool?.closeAll();
-  if (run?.pid) {
-    try {
-      process.kill(-run.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killTrainingRun(run);
   await sshd?.stop();
   await server?.close();
   await retrieval?.close();
@@ -148,13 +117,7 @@ async function scan(frame: Frame): Promise<string[]> {
 
 test('the trajectory editor has no serious or critical accessibility violations (list, detail, reject form)', async () => {
   const { page } = studio;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('review.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'review.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  const view = await studio.findWebview('.row', { timeout: 60000 });
+  const view = await studio.openTrajectoryFile('review.traj.jsonl');
   await view.locator('.trajectory-header .question', { hasText: 'sum of the squares' }).waitFor({ timeout: 30000 });
   const frame = await pageFrame(page, '.list-pane');
   assert.deepEqual(await scan(frame), []);

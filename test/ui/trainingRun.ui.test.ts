@@ -4,12 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repoRoot } from '../../e2e/lib.mjs';
 import { hostProfileSchema, type HostProfile } from '../../src/training/hostProfile';
-import { RunStore, type RunRecord } from '../../src/training/runRecord';
-import { SessionPool } from '../../src/training/sessionPool';
-import { TrainingLauncher } from '../../src/training/trainingLauncher';
+import { type RunRecord } from '../../src/training/runRecord';
+import { type SessionPool } from '../../src/training/sessionPool';
 import { type SshdFixture, sshdUnavailableReason, startSshd } from '../unit/training/sshdFixture';
+import { killTrainingRun, launchLiveTrainingRun } from './support/liveTrainingRun';
 import { openStudio, type StudioSession } from './support/studioSession';
 
 // A run of the test trainer on a real sshd, launched from outside VS Code (as if from the CLI or before a
@@ -34,43 +33,16 @@ before(async () => {
     theme: 'dark',
     settings: { 'trajectoryStudio.training.hosts': [host], 'trajectoryStudio.training.pollSeconds': 0.5 },
   });
-  // host profiles are machine-scoped: in a remote window (code-server's extension host is remote) VS Code
-  // reads them from the remote machine's settings, not the user's
-  const userData = path.join(path.dirname(studio.workspace), 'cs-user-data');
-  fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
-  fs.writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'trajectoryStudio.training.hosts': [host], 'trajectoryStudio.training.pollSeconds': 0.5 }, null, 2));
-  // the extension's global storage in this code-server: its run records and its own known_hosts
-  const storage = path.join(userData, 'User', 'globalStorage', 'trajectory-studio.trajectory-studio');
-  fs.mkdirSync(storage, { recursive: true });
-  fs.copyFileSync(sshd.knownHosts, path.join(storage, 'known_hosts'));
-  const store = new RunStore(path.join(storage, 'training-runs'));
-  pool = new SessionPool({ knownHosts: { files: [sshd.knownHosts], trustStore: path.join(remote, 'unused_known_hosts') }, env: {} });
-  const launcher = new TrainingLauncher({ store, connect: (p) => pool.get(p), profile: () => profile });
-  const data = path.join(remote, 'data.jsonl');
-  fs.writeFileSync(data, `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a', weight: 1 }] })}\n`);
-  for await (const e of launcher.launch({
-    profile,
-    name: 'ui-live-chart',
-    baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
-    dataFile: data,
-    scriptFiles: [path.join(repoRoot, 'test/fixtures/training/fake_trainer.py')],
-    overrides: { 'max-steps': 900, 'step-seconds': 0.1, 'checkpoint-every': 50 },
-  })) {
-    if (e.kind === 'launched') run = e.run;
-  }
+  const live = await launchLiveTrainingRun(studio, sshd, host, profile, remote, 'ui-live-chart');
+  pool = live.pool;
+  if (!live.run) throw new Error('the test trainer did not report a launched run');
+  run = live.run;
 });
 
 after(async () => {
   await studio?.close();
   await pool?.closeAll();
-  // nothing of the run may outlive the test, whatever happened above
-  if (run?.pid) {
-    try {
-      process.kill(-run.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killTrainingRun(run);
   await sshd?.stop();
   if (remote) fs.rmSync(remote, { recursive: true, force: true });
 });

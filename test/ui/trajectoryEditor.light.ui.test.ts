@@ -26,12 +26,7 @@ after(async () => {
 });
 
 test('the editor screens render with the light theme colours', async () => {
-  const { page } = studio;
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').fill('review.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'review.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  const view = await studio.findWebview('.row', { timeout: 60000 });
+  const view = await studio.openTrajectoryFile('review.traj.jsonl');
   await view.locator('.trajectory-header .question', { hasText: 'sum of the squares' }).waitFor({ timeout: 30000 });
   // theme colours reach the page: the body background is light
   const background = await view.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);

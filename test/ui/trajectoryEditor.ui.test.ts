@@ -44,11 +44,7 @@ before(async () => {
     // Verdicts stay on the trajectory here, so the test can read the result (trajectoryKeyboard covers moving on).
     settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model', 'trajectoryStudio.review.advanceAfterVerdict': false },
   });
-  // Base URLs are machine-scoped (they decide where data goes), and code-server's extension host is remote:
-  // machine settings live in the server's Machine settings file, which VS Code watches.
-  const machineSettings = path.join(path.dirname(studio.workspace), 'cs-user-data', 'Machine');
-  fs.mkdirSync(machineSettings, { recursive: true });
-  fs.writeFileSync(path.join(machineSettings, 'settings.json'), JSON.stringify({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] }));
+  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] });
 });
 after(async () => {
   await studio?.close();
@@ -57,14 +53,7 @@ after(async () => {
 });
 
 async function openFixture(): Promise<FrameLocator> {
-  const { page } = studio;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('review.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'review.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  return studio.findWebview('.row', { timeout: 60000 });
+  return studio.openTrajectoryFile('review.traj.jsonl');
 }
 
 /** The page's own frame (for evaluating in it), found through VS Code's two nested iframes. */

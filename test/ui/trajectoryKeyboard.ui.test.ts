@@ -48,14 +48,7 @@ before(async () => {
     // No question before accepting a flagged trajectory: this test is about keys, not triage.
     settings: { 'files.autoSave': 'off', 'trajectoryStudio.triage.confirmAcceptFlagged': false },
   });
-  const { page } = studio;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('ten.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'ten.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  view = await studio.findWebview('.row', { timeout: 60000 });
+  view = await studio.openTrajectoryFile('ten.traj.jsonl');
   await view.locator('.trajectory-header .question', { hasText: 'sum of the squares' }).waitFor({ timeout: 30000 });
   await view.locator('.list-status', { hasText: '10 unreviewed' }).waitFor({ timeout: 30000 });
 });

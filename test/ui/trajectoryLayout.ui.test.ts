@@ -33,14 +33,7 @@ after(async () => {
 });
 
 async function openTeacherFile(): Promise<FrameLocator> {
-  const { page } = studio;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('teacher.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'teacher.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  return studio.findWebview('.row', { timeout: 60000 });
+  return studio.openTrajectoryFile('teacher.traj.jsonl');
 }
 
 /** The page's own frame (for measuring in it), found through VS Code's two nested iframes. */

@@ -33,14 +33,7 @@ after(async () => {
 });
 
 async function openFixture(session: StudioSession): Promise<FrameLocator> {
-  const { page } = session;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(fileName);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  return session.findWebview('.row', { timeout: 60000 });
+  return session.openTrajectoryFile(fileName);
 }
 
 /** The trajectory ids of the list's rows, top to bottom (rows are drawn in list order). */

@@ -98,10 +98,7 @@ before(async () => {
     workspace: workspaceSource,
     settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model' },
   });
-  // Base URLs are machine-scoped: code-server's extension host reads them from the Machine settings file.
-  const machineSettings = path.join(path.dirname(studio.workspace), 'cs-user-data', 'Machine');
-  fs.mkdirSync(machineSettings, { recursive: true });
-  fs.writeFileSync(path.join(machineSettings, 'settings.json'), JSON.stringify({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] }));
+  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] });
 });
 after(async () => {
   await studio?.close();
@@ -110,14 +107,7 @@ after(async () => {
 });
 
 async function openFile(): Promise<FrameLocator> {
-  const { page } = studio;
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('generated.traj.jsonl');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'generated.traj.jsonl' }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  return studio.findWebview('.row', { timeout: 60000 });
+  return studio.openTrajectoryFile('generated.traj.jsonl');
 }
 
 async function selectRow(text: string): Promise<void> {

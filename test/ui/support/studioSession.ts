@@ -54,6 +54,13 @@ export interface StudioSession {
   workspace: string;
   runCommand(title: string): Promise<void>;
   findWebview(selector: string, options?: { hasText?: string; timeout?: number }): Promise<FrameLocator>;
+  /** Opens a trajectory file of the workspace by name (Quick Open) and returns the editor's page once its list shows. */
+  openTrajectoryFile(fileName: string): Promise<FrameLocator>;
+  /**
+   * Writes the server machine's settings. Machine-scoped settings (endpoint base URLs, hosts) are read from
+   * there: code-server's extension host is remote. VS Code watches the file, so it may be written any time.
+   */
+  writeMachineSettings(settings: Record<string, unknown>): void;
   /** Saves a full-window screenshot as test/ui/__screenshots__/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -96,6 +103,20 @@ export async function openStudio(options: StudioSessionOptions): Promise<StudioS
     workspace,
     runCommand: (title) => runCommand(page, title),
     findWebview: (selector, o) => findWebview(page, selector, o),
+    async openTrajectoryFile(fileName) {
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(fileName);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press('Enter');
+      return findWebview(page, '.row', { timeout: 60000 });
+    },
+    writeMachineSettings(settings) {
+      const folder = path.join(path.dirname(workspace), 'cs-user-data', 'Machine');
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, 'settings.json'), JSON.stringify(settings, null, 2));
+    },
     async screenshot(name) {
       const file = path.join(screenshotDir, `${options.name}-${name}-${theme}.png`);
       await page.screenshot({ path: file });
