@@ -211,6 +211,18 @@ test('at 640 px the trajectory is still readable and its buttons stay inside the
   assertNothingClips(f, 200);
   await view.locator('.step[data-step="1"]').scrollIntoViewIfNeeded();
   await studio.screenshot('640');
+  // The filters fold behind their toggle, and open without any select running past the list's edge.
+  await view.locator('.filters').waitFor({ state: 'hidden' });
+  await view.locator('.filters-toggle', { hasText: 'Filters' }).click();
+  await view.locator('.filters-toggle[aria-expanded="true"]', { hasText: 'Hide filters' }).waitFor();
+  // (a string: the test files have no DOM types)
+  const past = await (await pageFrame()).evaluate<number>(
+    `(() => { const side = document.querySelector('.list-side'); const edge = side.getBoundingClientRect().right; return [...side.querySelectorAll('.filters select')].filter((s) => s.getBoundingClientRect().right > edge + 1).length; })()`,
+  );
+  assert.equal(past, 0, 'no filter runs past the edge of the list');
+  await studio.screenshot('640-filters-open');
+  await view.locator('.filters-toggle').click();
+  await view.locator('.filters').waitFor({ state: 'hidden' });
   await atWidth(1440);
 });
 

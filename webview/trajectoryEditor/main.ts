@@ -114,15 +114,36 @@ const list = new ListPane(
   (slot) => void selectSlot(slot),
   () => detail.focus(),
 );
-const filters = el('div', { class: 'filters' }, statusFilter, verdictFilter, generationFilter, domainFilter, triageFilter, contentFilter, tagFilter, sortSelect, descending);
+const filters = el('div', { class: 'filters', id: 'list-filters' }, statusFilter, verdictFilter, generationFilter, domainFilter, triageFilter, contentFilter, tagFilter, sortSelect, descending);
+/**
+ * In the stacked layout (a narrow editor) the filters fold behind this toggle, which says how many are set,
+ * so the list keeps its rows and no select is cut off at the edge; the stylesheet shows it only there.
+ */
+const filtersToggle = el('button', { class: 'link filters-toggle', type: 'button', 'aria-controls': 'list-filters', 'aria-expanded': 'false' });
+function updateFiltersToggle(): void {
+  const active = [statusFilter, verdictFilter, generationFilter, domainFilter, contentFilter, triageFilter, tagFilter].filter((s) => s.value !== '').length;
+  const open = listSideOpen();
+  filtersToggle.textContent = `${open ? 'Hide filters' : 'Filters'}${active ? ` (${active} set)` : ''}`;
+  filtersToggle.setAttribute('aria-expanded', String(open));
+}
 /** Shown instead of a blank list when a search or filter leaves nothing, with the way back. */
 const emptyResult = el('div', { class: 'list-empty', role: 'status', hidden: '' });
-const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-row' }, searchField, queueButton), filters, emptyResult, list.element);
+const listSide = el('aside', { class: 'list-side' }, el('div', { class: 'search-row' }, searchField, queueButton), filtersToggle, filters, emptyResult, list.element);
+function listSideOpen(): boolean {
+  return listSide.classList.contains('filters-open');
+}
+filtersToggle.addEventListener('click', () => {
+  listSide.classList.toggle('filters-open');
+  updateFiltersToggle();
+});
+for (const s of [statusFilter, verdictFilter, generationFilter, domainFilter, contentFilter, triageFilter, tagFilter]) s.addEventListener('change', updateFiltersToggle);
+updateFiltersToggle();
 
 /** Clears the search and every filter (the sort stays: it hides nothing). */
 function clearFilters(): void {
   searchField.value = '';
   for (const s of [statusFilter, verdictFilter, generationFilter, domainFilter, contentFilter, triageFilter, tagFilter]) s.value = '';
+  updateFiltersToggle();
   queryChanged();
 }
 
@@ -631,6 +652,7 @@ channel.on('state', (state) => {
   if (flagValue && !['any', 'none'].includes(flagValue) && !state.flagRules.some((r) => r.rule === flagValue)) triageFilter.append(el('option', { value: flagValue }, `${list.flagTitle(flagValue)} (0)`));
   triageFilter.value = flagValue;
   list.setFlagTitles(new Map(state.flagRules.map((r) => [r.rule, r.title])));
+  updateFiltersToggle();
   if (state.banner) {
     banner.textContent = state.banner;
     banner.hidden = false;
