@@ -265,6 +265,11 @@ test('keyboard-only review of ten trajectories through a listbox with an active 
     if (i === 0) await studio.screenshot('reject-by-keyboard');
     await page.keyboard.press('Control+Enter');
     await view.locator('.list-status', { hasText: new RegExp(`\\b${1 - i} unreviewed.*\\b8 accepted.*\\b${i + 1} rejected`) }).waitFor({ timeout: 10000 });
+    if (i === 0) {
+      // Reject moves on too (the counts change first, then the next trajectory opens).
+      await view.locator('.trajectory-header .question').filter({ hasNotText: question }).waitFor({ timeout: 10000 });
+      await view.locator('.trajectory-header .review-line .status-unreviewed').waitFor({ timeout: 10000 });
+    }
   }
   assert.equal(seen.size, 10, 'ten different trajectories were reviewed');
   assert.equal(await view.locator('.row .status-unreviewed').count(), 0);
