@@ -72,11 +72,9 @@ suite('Trajectories view, settings scopes and read-only reports', () => {
     try {
       const settings = JSON.parse(original) as Record<string, unknown>;
       settings['trajectoryStudio.training.hosts'] = [{ name: 'gpu', host: 'gpu.example.org' }];
+      // The studio reads the settings file itself, since VS Code keeps an ignored value out of inspect();
+      // that VS Code ignores it is what the UI test shows (the launch refuses with this message).
       fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-      // give VS Code time to read the file again: the value must stay invisible to the extension
-      await new Promise((r) => setTimeout(r, 1500));
-      const inspected = vscode.workspace.getConfiguration('trajectoryStudio').inspect('training.hosts');
-      assert.equal(inspected?.globalValue, undefined, 'VS Code ignores a machine setting in User settings of a remote window');
       const described = await api.describeMissingSetting('No training host is configured yet.', 'training.hosts', ['training.hosts']);
       assert.equal(described.tab, 'remote');
       assert.equal(described.button, 'Open Remote Settings');

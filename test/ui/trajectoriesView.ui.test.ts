@@ -8,6 +8,9 @@ let studio: StudioSession;
 before(async () => {
   // A host list in User settings: VS Code ignores it in this remote window (code-server), as on Remote-SSH.
   studio = await openStudio({ name: 'trajectories-view', theme: 'dark', settings: { 'trajectoryStudio.training.hosts': [{ name: 'gpu', host: 'gpu.example.org' }] } });
+  // The student endpoint (for Run Evaluation below) is a machine setting: in this remote window it belongs in
+  // the machine's settings, written now so it is long read when that test runs.
+  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.student.baseUrls': ['http://127.0.0.1:9/v1'] });
 });
 after(async () => {
   await studio?.close();
@@ -43,17 +46,27 @@ test('the Trajectories view groups an evaluation run, tells duplicates apart by 
   // no bare number beside a file: review counts are words, not a badge that reads like a problem count
   const badges = page.locator('.sidebar .monaco-list-row .label-description ~ *, .sidebar .monaco-list-row .monaco-decoration-itemBadge');
   assert.equal(await badges.filter({ hasText: /^\d+$/ }).count(), 0);
-  await page.waitForTimeout(500);
   const shot = await studio.screenshot('grouped');
 
-  // a refresh keeps the list on screen: the welcome text ("No trajectory files … yet") never flashes
-  const welcome = page.locator('.sidebar .pane-body', { hasText: 'No trajectory files' });
+  // A refresh keeps the list on screen: the sidebar is watched through a whole relist (a new file showing up
+  // says it ran), and neither the welcome text ("No trajectory files … yet") nor an empty list may appear.
+  // (Strings: the test files have no DOM types.)
+  await page.evaluate(`(() => {
+    const sidebar = document.querySelector('.sidebar');
+    window.__flashed = [];
+    const check = () => {
+      const text = sidebar.innerText;
+      if (text.includes('No trajectory files')) window.__flashed.push('the welcome text');
+      if (!text.includes('teacher.traj.jsonl')) window.__flashed.push('an empty list');
+    };
+    window.__flashObserver = new MutationObserver(check);
+    window.__flashObserver.observe(sidebar, { subtree: true, childList: true, characterData: true });
+  })()`);
+  fs.copyFileSync(example, path.join(workspace, 'fresh.traj.jsonl'));
   await studio.runCommand('Trajectory Studio: Refresh Trajectory Files');
-  for (let i = 0; i < 20; i++) {
-    assert.equal(await welcome.count(), 0, 'the welcome text showed during a refresh');
-    assert.ok((await rows.filter({ hasText: 'teacher.traj.jsonl' }).count()) > 0, 'the list emptied during a refresh');
-    await page.waitForTimeout(100);
-  }
+  await rows.filter({ hasText: 'fresh.traj.jsonl' }).waitFor({ timeout: 30000 });
+  const flashed = await page.evaluate<string[]>(`(() => { window.__flashObserver.disconnect(); return [...new Set(window.__flashed)]; })()`);
+  assert.deepEqual(flashed, [], `a refresh showed ${flashed.join(' and ')}`);
   assert.ok(fs.statSync(shot).size > 10_000);
 });
 
@@ -61,8 +74,7 @@ test('hosts in User settings of a remote window: the message says where they are
   const { page } = studio;
   await studio.runCommand('Trajectory Studio: Launch Training Run');
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'No training host is configured yet' });
-  await toast.waitFor({ timeout: 15000 });
-  await page.waitForTimeout(500);
+  await toast.filter({ hasText: 'Move it to Remote settings.' }).waitFor({ timeout: 15000 });
   const text = (await toast.textContent()) ?? '';
   assert.match(text, /trajectoryStudio\.training\.hosts is set in User settings \(.*User\/settings\.json\), but VS Code ignores it there in this remote window/);
   assert.match(text, /Move it to Remote settings\./);
@@ -70,7 +82,6 @@ test('hosts in User settings of a remote window: the message says where they are
   await toast.getByRole('button', { name: 'Open Remote Settings' }).click();
   // the Remote settings.json opens at the hosts (code-server keeps it under <user data>/Machine), not the User one
   await page.getByText(/cs-user-data\/Machine$/).first().waitFor({ timeout: 15000 });
-  await page.waitForTimeout(500);
   await studio.screenshot('remote-settings-opened');
   // leave the suggestion list, then the editor, so the next test starts from the workbench
   for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
@@ -94,12 +105,7 @@ test('the generation wizard offers an existing output file as "Resume" and asks 
 });
 
 test('Run Evaluation offers the workspace\'s benchmark files in a list where several can be picked', async () => {
-  const { page, workspace } = studio;
-  // the student endpoint is a machine setting: in this remote window it belongs in Remote settings
-  const machine = path.join(path.dirname(workspace), 'cs-user-data', 'Machine');
-  fs.mkdirSync(machine, { recursive: true });
-  fs.writeFileSync(path.join(machine, 'settings.json'), JSON.stringify({ 'trajectoryStudio.endpoints.student.baseUrls': ['http://127.0.0.1:9/v1'] }));
-  await page.waitForTimeout(1500);
+  const { page } = studio;
   await studio.runCommand('Trajectory Studio: Run Evaluation');
   const widget = page.locator('.quick-input-widget', { hasText: 'the benchmark files (one or more)' });
   await widget.waitFor({ timeout: 15000 });
