@@ -26,13 +26,13 @@ export class SaveDeclinedError extends Error {
  * only VS Code has: the file watcher that notices outside changes, the prompts, and the ordering rule
  * that a save waits for edits still being applied (so none is lost or half-written).
  */
+/**
+ * Judges a replaced record again (re-execution, continuation, the text form) before it becomes an edit, so
+ * the new verdict travels in the same undo step. The editor's registration owns the scorer and its settings.
+ */
+export type JudgeReplacement = (before: Trajectory, after: Trajectory) => Promise<Trajectory>;
+
 export class TrajectoryCustomDocument implements vscode.CustomDocument {
-  /**
-   * Judges a replaced record again (re-execution, continuation, the text form) before it becomes an edit,
-   * so the new verdict travels in the same undo step. Set once by the editor's registration, which owns the
-   * scorer and its settings; absent in tests that build documents without it.
-   */
-  static judgeReplacement: ((before: Trajectory, after: Trajectory) => Promise<Trajectory>) | undefined;
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
   private readonly stateEmitter = new vscode.EventEmitter<void>();
@@ -58,6 +58,7 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
     readonly uri: vscode.Uri,
     readonly model: TrajectoryEditorModel,
     private readonly log: vscode.LogOutputChannel,
+    private readonly judgeReplacement: JudgeReplacement | undefined,
   ) {
     this.session = new TrajectoryEditorSession(model, {
       onIndexProgress: () => this.stateEmitter.fire(),
@@ -73,16 +74,16 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
    * Opens the file through the trajectory store and, after a hot exit, puts the unsaved edits back from
    * the backup. Indexing for the list continues in the background.
    */
-  static async open(uri: vscode.Uri, backupId: string | undefined, log: vscode.LogOutputChannel): Promise<TrajectoryCustomDocument> {
+  static async open(uri: vscode.Uri, backupId: string | undefined, log: vscode.LogOutputChannel, judge?: JudgeReplacement): Promise<TrajectoryCustomDocument> {
     if (uri.scheme !== 'file') throw new Error(`The trajectory editor opens files on disk; ${uri.toString()} is not one`);
     const readOnly = await readOnlyReason(uri.fsPath);
     if (!backupId && (await stat(uri.fsPath)).size >= progressiveOpenBytes) {
-      const big = await TrajectoryCustomDocument.openProgressively(uri, log);
+      const big = await TrajectoryCustomDocument.openProgressively(uri, log, judge);
       big.readOnly = readOnly;
       return big;
     }
     const source = await StoreTrajectorySource.open(uri.fsPath);
-    const document = new TrajectoryCustomDocument(uri, new TrajectoryEditorModel(source), log);
+    const document = new TrajectoryCustomDocument(uri, new TrajectoryEditorModel(source), log, judge);
     document.readOnly = readOnly;
     if (readOnly) document.banner = readOnly;
     try {
@@ -100,9 +101,9 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
    * to the store's source when its index of the whole file is built. Saving, reloading and backups wait
    * for that; edits do not need to.
    */
-  private static async openProgressively(uri: vscode.Uri, log: vscode.LogOutputChannel): Promise<TrajectoryCustomDocument> {
+  private static async openProgressively(uri: vscode.Uri, log: vscode.LogOutputChannel, judge: JudgeReplacement | undefined): Promise<TrajectoryCustomDocument> {
     const head = await HeadPreviewSource.read(uri.fsPath);
-    const document = new TrajectoryCustomDocument(uri, new TrajectoryEditorModel(head), log);
+    const document = new TrajectoryCustomDocument(uri, new TrajectoryEditorModel(head), log, judge);
     document.banner = `Showing the first ${head.slotCount} records while the whole file is indexed…`;
     await document.session.startIndexing();
     document.fullSource = (async () => {
@@ -240,7 +241,7 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
   async applyEdit(slot: number, edit: TrajectoryEdit): Promise<AppliedEdit | undefined> {
     if (this.readOnly) throw new Error(this.readOnly);
     if (this.saving) await this.saving;
-    const judge = TrajectoryCustomDocument.judgeReplacement;
+    const judge = this.judgeReplacement;
     // Thought, code, exclusion and review edits leave every observation as it was, so the answer and its
     // verdict stand; only a replaced record can end with another answer.
     // Judging is part of the pending edit, so a save waits for it too.

@@ -14,7 +14,7 @@ import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
 import { type TrajectoryEdit } from './trajectoryEdits';
-import { TrajectoryCustomDocument } from './trajectoryDocument.vscode';
+import { type TrajectoryCustomDocument } from './trajectoryDocument.vscode';
 import { EditorScoring } from './editorScoring.vscode';
 import { answerSentence } from './verdicts';
 import { type StepOperations, type TrajectoryEditorPanel, TrajectoryEditorProvider } from './trajectoryEditorProvider.vscode';
@@ -71,8 +71,6 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
   const { context, log } = services;
   const runs = new RunRegistry();
   const scoring = new EditorScoring(services);
-  // Every replaced record (re-execution, continuation, text form) is judged again before it becomes an edit.
-  TrajectoryCustomDocument.judgeReplacement = (before, after) => scoring.rejudge(before, after);
 
   const operations: StepOperations = {
     canExecute: () => vscode.workspace.isTrusted,
@@ -174,7 +172,8 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     return true;
   }
 
-  const provider = new TrajectoryEditorProvider(context.extensionUri, log, operations);
+  // Every replaced record (re-execution, continuation, text form) is judged again before it becomes an edit.
+  const provider = new TrajectoryEditorProvider(context.extensionUri, log, operations, (before, after) => scoring.rejudge(before, after));
   const textForms = new TrajectoryTextFileSystem(provider);
   const decorations = new ReviewCountDecorations(provider, log);
   const trajectoryFiles = vscode.workspace.createFileSystemWatcher('**/*.traj.jsonl');
@@ -195,7 +194,6 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     vscode.workspace.onDidGrantWorkspaceTrust(() => provider.refreshAll()),
     { dispose: () => runs.cancelAll() },
     scoring,
-    { dispose: () => (TrajectoryCustomDocument.judgeReplacement = undefined) },
   );
 
   const actionCommands: [keyof typeof CommandIds, EditorAction, string][] = [

@@ -4,7 +4,7 @@ import { WebviewChannel } from '../platform/webviewChannel';
 import { renderWebviewHtml, studioWebviewOptions } from '../platform/webviewHtml';
 import { type EditorAction, type EditorState, type EditRequest, type TrajectoryEditorProtocol, trajectoryEditorProtocol } from '../protocol/trajectoryEditor';
 import { SameTaskFinder } from './sameTaskFiles.vscode';
-import { TrajectoryCustomDocument } from './trajectoryDocument.vscode';
+import { type JudgeReplacement, TrajectoryCustomDocument } from './trajectoryDocument.vscode';
 import { acceptAndStopAsking, acceptAnyway, acceptQuestion, flagRulesInUse } from './trajectoryTriage';
 
 /** The operations on a selected step that need VS Code or the sandbox; provided by the feature's register call. */
@@ -136,10 +136,11 @@ export class TrajectoryEditorProvider implements vscode.CustomEditorProvider<Tra
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly operations: StepOperations,
+    private readonly judgeReplacement?: JudgeReplacement,
   ) {}
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _cancellation?: vscode.CancellationToken): Promise<TrajectoryCustomDocument> {
-    return TrajectoryCustomDocument.open(uri, openContext.backupId, this.log);
+    return TrajectoryCustomDocument.open(uri, openContext.backupId, this.log, this.judgeReplacement);
   }
 
   resolveCustomEditor(document: TrajectoryCustomDocument, webviewPanel: vscode.WebviewPanel): void {
