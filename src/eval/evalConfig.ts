@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { retrievalSettingSchema } from '../teacher/runConfig';
 import { readJsonManifest } from '../runs/runFiles';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
+import { compatibilitySchema } from '../trajectory/compatibility';
 
 /**
  * The settings of an evaluation run and the manifest kept in its folder. A run folder holds:
@@ -25,14 +26,6 @@ export const adaptiveSagSchema = z
     agreement: z.number().gt(0.5).max(1).default(adaptiveSagDefaults.agreement),
   })
   .strict();
-
-/**
- * Which behaviour a run follows where the studio and the method's reference implementation differ.
- * `reference` samples SAG the reference's way only (every candidate at once, exact vote keys): adaptive rounds
- * and normalised keys are ignored, with a note at the start of the run.
- */
-export const compatibilitySchema = z.enum(['studio', 'reference']);
-export type Compatibility = z.infer<typeof compatibilitySchema>;
 
 export const evalModeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('greedy') }),

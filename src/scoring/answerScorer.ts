@@ -1,4 +1,5 @@
-import { type Judgement, type TaskDomain } from '../trajectory/schema';
+import { type Compatibility } from '../trajectory/compatibility';
+import { type Judgement, type ProfileVerdict, type TaskDomain } from '../trajectory/schema';
 import { judgeFactualOffline, type FactualVerdict } from './factualMatch';
 import { judgeFactualWithModel, type JudgeModel } from './llmJudge';
 import { judgeMathAnswer, type MathVerdict } from './mathEquivalence';
@@ -71,5 +72,31 @@ export function judgementFromVerdict(v: AnswerVerdict, at: Date = new Date()): J
     detail: `${v.rule}: ${v.detail}`,
     ...(v.score !== undefined ? { score: v.score } : {}),
     at: at.toISOString(),
+  };
+}
+
+/** The verdicts of both compatibility profiles' scorers on one answer (docs/COMPATIBILITY.md). */
+export type VerdictsByProfile = Record<Compatibility, AnswerVerdict>;
+
+/**
+ * Scores one answer under both profiles: the reference-compatible scorer (the paper's way) and the studio's
+ * corrected one. Every run stores both, so the paper's accuracy and the corrected one are always side by side.
+ */
+export async function scoreAnswerByProfile(input: AnswerToScore, options: AnswerScorerOptions = {}, signal?: AbortSignal): Promise<VerdictsByProfile> {
+  // Placeholder until the reference scorer lands: both profiles share the studio's verdict.
+  const studio = await scoreAnswer(input, options, signal);
+  return { studio, reference: studio };
+}
+
+function profileVerdict(v: AnswerVerdict): ProfileVerdict {
+  return { correct: v.correct, method: v.method, rule: v.rule, ...(v.detail ? { detail: v.detail } : {}) };
+}
+
+/** Both verdicts as a trajectory's `judgement`; `correct` is the verdict of the run's `profile`. */
+export function judgementFromVerdicts(verdicts: VerdictsByProfile, profile: Compatibility, at: Date = new Date()): Judgement {
+  return {
+    ...judgementFromVerdict(verdicts[profile], at),
+    profile,
+    byProfile: { studio: profileVerdict(verdicts.studio), reference: profileVerdict(verdicts.reference) },
   };
 }

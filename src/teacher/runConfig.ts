@@ -2,6 +2,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { filterSettingsSchema } from './trajectoryFilter';
 import { readJsonManifest } from '../runs/runFiles';
+import { compatibilitySchema } from '../trajectory/compatibility';
 
 /**
  * The settings of a teacher generation run, as the form in VS Code and the CLI flags produce them, and the
@@ -56,6 +57,8 @@ export const teacherRunConfigSchema = z.object({
   filter: filterSettingsSchema.default({ dropParseErrors: true, dropExecutionErrors: false }),
   /** The agent's prompt profile name. */
   promptProfile: z.string().optional(),
+  /** Where the studio and the reference differ, which one the run follows (observations, scoring, filter). */
+  compatibility: compatibilitySchema.default('studio'),
 });
 export type TeacherRunConfig = z.infer<typeof teacherRunConfigSchema>;
 export type TeacherRunConfigInput = z.input<typeof teacherRunConfigSchema>;

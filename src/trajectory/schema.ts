@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type ExecErrorKind, type ExecOutcome } from '../sandbox/types';
+import { compatibilitySchema } from './compatibility';
 
 /**
  * The trajectory record: one agent episode on one task, as stored one per line in a `*.traj.jsonl` file.
@@ -251,6 +252,19 @@ export type Step = z.infer<typeof stepSchema>;
 // Outcome, judgement, review, history
 // ---------------------------------------------------------------------------------------------------------
 
+/** One compatibility profile's verdict on an answer (docs/COMPATIBILITY.md). */
+export const profileVerdictSchema = z.strictObject({
+  correct: z.boolean(),
+  /** `math-equivalence`, `llm-judge`, `exact-match`. */
+  method: z.string(),
+  /** The rule that decided (e.g. `numeric-tolerance`, `gold-as-written`, `judge-yes`). */
+  rule: z.string(),
+  detail: z.string().optional(),
+  /** Set when the verdict could not be reached (a judge reply that could not be read, a timeout): counted as wrong. */
+  error: z.string().optional(),
+});
+export type ProfileVerdict = z.infer<typeof profileVerdictSchema>;
+
 export const judgementSchema = z.strictObject({
   correct: z.boolean(),
   /** How it was judged: `math-equivalence`, `llm-judge`, `exact-match`, `f1`, `human`, `imported`. */
@@ -261,6 +275,10 @@ export const judgementSchema = z.strictObject({
   score: z.number().optional(),
   /** ISO 8601 time of judging. */
   at: z.string().optional(),
+  /** Which profile's verdict `correct` is (the run's compatibility); absent on records judged before profiles. */
+  profile: compatibilitySchema.optional(),
+  /** Both scorers' verdicts, so every run can report the paper's accuracy and the corrected one side by side. */
+  byProfile: z.strictObject({ studio: profileVerdictSchema, reference: profileVerdictSchema }).optional(),
 });
 export type Judgement = z.infer<typeof judgementSchema>;
 

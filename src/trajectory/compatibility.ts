@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/**
+ * Which behaviour a run, an export or a score follows where the studio and the method's reference
+ * implementation differ (docs/COMPATIBILITY.md lists every difference). `reference` reproduces the paper's
+ * way of measuring and of building training data; `studio` keeps the studio's corrections. Recorded in every
+ * run manifest and export header, so a number can always be traced to the rules that produced it.
+ */
+export const compatibilitySchema = z.enum(['studio', 'reference']);
+export type Compatibility = z.infer<typeof compatibilitySchema>;
+export const compatibilities = compatibilitySchema.options;
