@@ -114,6 +114,8 @@ export interface SettingTypes {
   'review.reasonTaxonomy': string[];
   'review.advanceAfterVerdict': boolean;
   'triage.confirmAcceptFlagged': boolean;
+  compatibility: 'studio' | 'reference';
+  'scoring.judgePrompt': string;
 }
 export type SettingKey = keyof SettingTypes;
 export const settingsSection = 'trajectoryStudio';
@@ -163,6 +165,8 @@ export const settingKeys: readonly SettingKey[] = [
   'review.reasonTaxonomy',
   'review.advanceAfterVerdict',
   'triage.confirmAcceptFlagged',
+  'compatibility',
+  'scoring.judgePrompt',
 ];
 
 /**
@@ -183,6 +187,7 @@ export const machineScopedSettingKeys: readonly SettingKey[] = [
   'retrieval.indexFolder',
   'training.hosts',
   'training.adapterFolder',
+  'scoring.judgePrompt',
 ];
 
 /** SecretStorage keys: API keys per endpoint profile, SSH key passphrases per host profile. */
