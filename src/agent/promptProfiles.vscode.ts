@@ -15,7 +15,11 @@ export function userPromptFolders(): string[] {
   return root ? [path.join(root, folder)] : [];
 }
 
-/** Loads a prompt profile by name, looking in the user's folder before the built-in ones. */
+/**
+ * Loads a prompt profile by name, looking in the user's folder before the built-in ones. The name may be
+ * a `<name>.prompt.txt` profile or a prompt YAML in the reference's format (`<name>.yaml`, optionally
+ * `<name>#system_prompt_short` to pick its system template).
+ */
 export function loadConfiguredPromptProfile(name: string): Promise<PromptProfile> {
   return loadPromptProfile(name, userPromptFolders());
 }

@@ -9,6 +9,11 @@ export interface ToolDescription {
   /** Parameters in call order. */
   parameters: { name: string; type: string; description: string }[];
   returns: string;
+  /**
+   * The return type in the reference's type vocabulary when it is not the plain translation of `returns`
+   * (see {@link referenceToolObject}).
+   */
+  referenceOutputType?: ReferenceToolType;
 }
 
 /** `web_search(query: str) -> str` (METHOD §3: the name students were trained with). */
@@ -25,6 +30,8 @@ export const finalAnswerTool: ToolDescription = {
   description: 'Gives the final answer to the task and ends it.',
   parameters: [{ name: 'answer', type: 'any', description: 'the answer; for math, an exact value' }],
   returns: 'None',
+  // The reference's final_answer tool hands the answer back (output type `any`), where ours ends the episode.
+  referenceOutputType: 'any',
 };
 
 export const defaultAgentTools: readonly ToolDescription[] = [webSearchTool, finalAnswerTool];
@@ -38,4 +45,36 @@ export function renderToolList(tools: readonly ToolDescription[]): string {
       return `- ${signature}\n    ${t.description}${params}`;
     })
     .join('\n');
+}
+
+/** The type names the reference's tools use for inputs and outputs (a JSON-schema-like vocabulary). */
+export type ReferenceToolType = 'string' | 'boolean' | 'integer' | 'number' | 'image' | 'audio' | 'array' | 'object' | 'any' | 'null';
+
+const referenceTypeOf: Record<string, ReferenceToolType> = {
+  str: 'string', int: 'integer', float: 'number', bool: 'boolean', any: 'any', None: 'null', list: 'array', dict: 'object',
+};
+
+/**
+ * A tool the way the reference's `Tool` objects show themselves to a prompt template: `name`,
+ * `description`, `inputs` (parameter name → `{type, description}`, in call order) and `output_type`.
+ * Prompt YAMLs in the reference's format print these (`{{ tool.inputs }}` as a Python dict).
+ */
+export interface ReferenceToolObject {
+  name: string;
+  description: string;
+  inputs: Record<string, { type: ReferenceToolType; description: string }>;
+  output_type: ReferenceToolType;
+}
+
+function referenceType(type: string, where: string): ReferenceToolType {
+  const mapped = referenceTypeOf[type];
+  if (!mapped) throw new Error(`${where}: type "${type}" has no counterpart in the reference's tool types (known: ${Object.keys(referenceTypeOf).join(', ')})`);
+  return mapped;
+}
+
+/** Our tool description in the reference's shape (our descriptions; the reference's type names). */
+export function referenceToolObject(tool: ToolDescription): ReferenceToolObject {
+  const inputs: ReferenceToolObject['inputs'] = {};
+  for (const p of tool.parameters) inputs[p.name] = { type: referenceType(p.type, `tool ${tool.name}, parameter ${p.name}`), description: p.description };
+  return { name: tool.name, description: tool.description, inputs, output_type: tool.referenceOutputType ?? referenceType(tool.returns, `tool ${tool.name}, return type`) };
 }
