@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
 import { greedySampling } from '../../../src/llm/profiles';
+import path from 'node:path';
+import { builtinJudgePrompt, judgePromptHash, loadJudgePrompt } from '../../../src/scoring/judgePrompt';
 import { judgeFactualWithModel, type JudgeModel, parseJudgeReply } from '../../../src/scoring/llmJudge';
+
+const fixtures = path.join(__dirname, '..', 'fidelity', 'fixtures');
 
 /** A judge that replies with the given texts in turn and records what it was asked. */
 function scriptedJudge(replies: string[]): JudgeModel & { requests: ChatRequest[] } {
@@ -53,6 +57,7 @@ void test('a malformed reply is asked again; one that stays malformed is a judge
   assert.equal(v.correct, false);
   assert.equal(v.rule, 'judge-error');
   assert.match(v.detail, /correct/);
+  assert.equal(v.error, v.detail, 'the unreadable reply is recorded as the verdict error');
 });
 
 void test('reply parsing names what is wrong', () => {
@@ -66,4 +71,42 @@ void test('an empty prediction is not sent to the judge', async () => {
   const v = await judgeFactualWithModel(judge, 'q', '  ', 'Paris');
   assert.equal(v.rule, 'no-answer');
   assert.equal(judge.requests.length, 0);
+});
+
+void test('the default judge prompt is the studio file: a system message, then the question, aliases and the extracted answer', async () => {
+  const judge = scriptedJudge(['{"correct": true, "explanation": "Alias."}']);
+  await judgeFactualWithModel(judge, 'Which city?', 'I think \\boxed{NYC}', ['New York City', 'NYC']);
+  const studio = await builtinJudgePrompt('studio');
+  const [system, user] = judge.requests[0].messages;
+  assert.deepEqual(system, { role: 'system', content: studio.system });
+  assert.equal(user.role, 'user');
+  assert.ok(user.content.includes('Which city?'));
+  assert.ok(user.content.includes('- New York City\n- NYC'), 'every alias, one per line');
+  assert.ok(user.content.includes('Prediction:\nNYC\n'), 'the answer taken from the boxed prediction');
+  assert.equal(studio.replyFormat, 'json-correct');
+});
+
+void test("a user's judge prompt file replaces the built-in one, with its own reply format", async () => {
+  const file = path.join(fixtures, 'judge-mine.judge.txt');
+  const judge = scriptedJudge(['{"correct": false, "explanation": "Wrong river."}']);
+  const v = await judgeFactualWithModel(judge, 'Longest river?', 'The Amazon', 'Nile', { promptFile: file, profile: 'reference' });
+  assert.equal(v.correct, false);
+  assert.equal(v.detail, 'Wrong river.');
+  assert.deepEqual(judge.requests[0].messages, [
+    { role: 'system', content: 'You check quiz answers. Reply in JSON.' },
+    { role: 'user', content: 'Q: Longest river?\nAccepted: Nile\nGiven: The Amazon\nReply {"correct": true/false, "explanation": "..."}.' },
+  ]);
+  const loaded = await loadJudgePrompt(file);
+  const again = scriptedJudge(['{"correct": true, "explanation": "ok"}']);
+  assert.equal((await judgeFactualWithModel(again, 'q', 'Nile', 'Nile', { prompt: loaded })).correct, true);
+  assert.notEqual(judgePromptHash(loaded), judgePromptHash(await builtinJudgePrompt('studio')));
+});
+
+void test('placeholders are filled once: a prediction that contains one is sent as written', async () => {
+  const judge = scriptedJudge(['{"explanation": "no", "score": 0}']);
+  await judgeFactualWithModel(judge, 'What is {{gold}}?', 'It is {{gold}} and {{question}}', 'Secret', { profile: 'reference' });
+  const content = judge.requests[0].messages[0].content;
+  assert.ok(content.includes('Question: What is {{gold}}?'));
+  assert.ok(content.includes('Predicted answer: It is {{gold}} and {{question}}'));
+  assert.ok(content.includes('Gold answer: Secret'));
 });
