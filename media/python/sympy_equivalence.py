@@ -1,7 +1,10 @@
 """Symbolic equality checks for Trajectory Studio's math scorer.
 
 Protocol: one JSON object per line on stdin, {"id": n, "a": "<expr>", "b": "<expr>", "timeout": s};
-one JSON object per line on stdout, {"id": n, "equal": true|false|null, "method": "...", "error": "..."}.
+one JSON object per line on stdout, {"id": n, "equal": true|false|null, "method": "...", "error": "...",
+"relative_difference": x}. `relative_difference` is present when the two sides were compared as numbers: the
+caller's own tolerance can then decide (the studio's 1e-6 gives `equal`; the reference-compatible scorer
+applies 1e-4 to the same reply, so one check serves both profiles).
 The expressions are in sympy's own syntax, produced by the scorer from normalised LaTeX. They come from
 model output, so they are checked here again before sympy (whose parser evaluates text) sees them: only
 numbers, single-letter symbols, a few function names and arithmetic are accepted.
@@ -83,7 +86,11 @@ def parse(text):
     return parse_expr(text, local_dict=local_names(text), transformations=TRANSFORMS, evaluate=True)
 
 
-def numerically_equal(a, b):
+STUDIO_NUMERIC_TOLERANCE = 1e-6
+
+
+def relative_difference(a, b):
+    """|a - b| / max(|a|, |b|) for two closed-form numbers, or None when either is not a finite number."""
     if a.free_symbols or b.free_symbols:
         return None
     va = complex(sympy.N(a, 30))
@@ -91,25 +98,26 @@ def numerically_equal(a, b):
     if any(math.isnan(x) or math.isinf(x) for x in (va.real, va.imag, vb.real, vb.imag)):
         return None
     scale = max(abs(va), abs(vb), 1e-12)
-    return abs(va - vb) <= 1e-6 * scale
+    return abs(va - vb) / scale
 
 
 def compare(a_text, b_text):
+    """(equal, method, relative difference or None)."""
     a = parse(a_text)
     b = parse(b_text)
     if a == b:
-        return True, "structural"
+        return True, "structural", None
     try:
         if sympy.simplify(a - b) == 0:
-            return True, "simplify"
+            return True, "simplify", None
     except CheckTimeout:
         raise
     except Exception:  # noqa: BLE001 - simplify fails on some valid inputs; fall back to numbers
         pass
-    verdict = numerically_equal(a, b)
-    if verdict is None:
-        return False, "simplify"
-    return verdict, "numeric"
+    rel = relative_difference(a, b)
+    if rel is None:
+        return False, "simplify", None
+    return rel <= STUDIO_NUMERIC_TOLERANCE, "numeric", rel
 
 
 def main():
@@ -124,10 +132,12 @@ def main():
         try:
             signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 1.0)))
             try:
-                equal, method = compare(str(request["a"]), str(request["b"]))
+                equal, method, rel = compare(str(request["a"]), str(request["b"]))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             reply.update(equal=bool(equal), method=method)
+            if rel is not None:
+                reply.update(relative_difference=float(rel))
         except CheckTimeout:
             reply.update(equal=None, method="timeout", error="timed out")
         except MemoryError:

@@ -3,7 +3,8 @@ import { type Judgement, type ProfileVerdict, type TaskDomain } from '../traject
 import { judgeFactualOffline, type FactualVerdict } from './factualMatch';
 import { judgeFactualWithModel, type JudgeModel } from './llmJudge';
 import { judgeMathAnswer, type MathVerdict } from './mathEquivalence';
-import { type SymbolicEquality } from './sympyChecker';
+import { judgeMathAnswerReference, type ReferenceMathVerdict } from './referenceMath';
+import { MemoizedSymbolicEquality, type SymbolicEquality } from './sympyChecker';
 
 /** One scored answer, whichever domain. `rule` names what decided; `method` is the scoring method family. */
 export interface AnswerVerdict {
@@ -17,6 +18,8 @@ export interface AnswerVerdict {
   score?: number;
   predAnswer: string;
   goldAnswer: string;
+  /** Set when no verdict could be reached (e.g. the judge's reply could not be read); the answer then counts as wrong. */
+  error?: string;
 }
 
 /** What the scorer uses: a symbolic checker for math, and a judge model for factual answers (offline without one). */
@@ -39,6 +42,10 @@ function fromMath(v: MathVerdict): AnswerVerdict {
   return { domain: 'math', correct: v.correct, method: 'math-equivalence', rule: v.rule, detail: v.detail, predAnswer: v.predAnswer, goldAnswer: v.goldAnswer };
 }
 
+function fromReferenceMath(v: ReferenceMathVerdict): AnswerVerdict {
+  return { domain: 'math', correct: v.correct, method: 'math-equivalence', rule: v.rule, detail: v.detail, predAnswer: v.predAnswer, goldAnswer: v.goldAnswer };
+}
+
 function fromFactual(v: FactualVerdict, judged: boolean): AnswerVerdict {
   return {
     domain: 'factual',
@@ -49,13 +56,18 @@ function fromFactual(v: FactualVerdict, judged: boolean): AnswerVerdict {
     score: v.f1,
     predAnswer: v.predAnswer,
     goldAnswer: v.goldAnswer,
+    ...(v.error !== undefined ? { error: v.error } : {}),
   };
+}
+
+function firstGold(gold: string | readonly string[]): string {
+  return typeof gold === 'string' ? gold : gold[0] ?? '';
 }
 
 /** Scores one answer with the method its domain calls for (METHOD §6). */
 export async function scoreAnswer(input: AnswerToScore, options: AnswerScorerOptions = {}, signal?: AbortSignal): Promise<AnswerVerdict> {
   if (input.domain === 'math') {
-    const gold = typeof input.gold === 'string' ? input.gold : input.gold[0] ?? '';
+    const gold = firstGold(input.gold);
     return fromMath(await judgeMathAnswer(input.prediction, gold, { symbolic: options.symbolic, signal }));
   }
   if (options.judge) {
@@ -83,13 +95,42 @@ export type VerdictsByProfile = Record<Compatibility, AnswerVerdict>;
  * corrected one. Every run stores both, so the paper's accuracy and the corrected one are always side by side.
  */
 export async function scoreAnswerByProfile(input: AnswerToScore, options: AnswerScorerOptions = {}, signal?: AbortSignal): Promise<VerdictsByProfile> {
-  // Placeholder until the reference scorer lands: both profiles share the studio's verdict.
-  const studio = await scoreAnswer(input, options, signal);
-  return { studio, reference: studio };
+  // Both scorers often put the same symbolic question (same prediction, a gold that needs no
+  // normalising): one sympy call answers both.
+  const shared = { ...options, symbolic: options.symbolic ? new MemoizedSymbolicEquality(options.symbolic) : undefined };
+  const studio = await scoreAnswer(input, shared, signal);
+  const reference = await scoreAnswerReference(input, shared, signal);
+  return { studio, reference };
+}
+
+/**
+ * Scores one answer as the reference does (docs/COMPATIBILITY.md): math with the reference's grader
+ * (`referenceMath.ts`); factual answers with the judge in the reference's request/reply format, or, with no
+ * judge configured, exact match with a rule (`no-judge-…`) that says the judge was missing.
+ */
+export async function scoreAnswerReference(input: AnswerToScore, options: AnswerScorerOptions = {}, signal?: AbortSignal): Promise<AnswerVerdict> {
+  if (input.domain === 'math') {
+    return fromReferenceMath(await judgeMathAnswerReference(input.prediction, firstGold(input.gold), { symbolic: options.symbolic, signal }));
+  }
+  if (options.judge) {
+    return fromFactual(await judgeFactualWithModel(options.judge, input.question ?? '', input.prediction, input.gold, { signal, profile: 'reference' }), true);
+  }
+  const exact = judgeFactualOffline(input.prediction, input.gold);
+  return {
+    ...fromFactual(exact, false),
+    rule: `no-judge-${exact.rule}`,
+    detail: `no judge model is configured, so exact match stands in for the reference's judge: ${exact.detail}`,
+  };
 }
 
 function profileVerdict(v: AnswerVerdict): ProfileVerdict {
-  return { correct: v.correct, method: v.method, rule: v.rule, ...(v.detail ? { detail: v.detail } : {}) };
+  return {
+    correct: v.correct,
+    method: v.method,
+    rule: v.rule,
+    ...(v.detail ? { detail: v.detail } : {}),
+    ...(v.error !== undefined ? { error: v.error } : {}),
+  };
 }
 
 /** Both verdicts as a trajectory's `judgement`; `correct` is the verdict of the run's `profile`. */

@@ -19,6 +19,11 @@ export interface FactualVerdict {
   goldAnswer: string;
   /** The judge's explanation, or what the offline rule compared. */
   detail: string;
+  /**
+   * Set when the verdict could not be reached normally, e.g. the judge's reply could not be read: what
+   * went wrong, for the user to see. Such a verdict counts as incorrect (`correct: false`).
+   */
+  error?: string;
 }
 
 export interface FactualMatchOptions {

@@ -181,13 +181,29 @@ async function symbolicRule(pred: string, gold: string, options: MathJudgeOption
   };
 }
 
-/** The scalar rules, in the order of METHOD §6, for two normalised answers. */
-async function compareScalars(pred: string, gold: string, options: MathJudgeOptions): Promise<Decision> {
+/** Which side of the whole answer carried a percent sign (normalisation drops it; its meaning is kept here). */
+interface PercentSigns {
+  pred: boolean;
+  gold: boolean;
+}
+
+/**
+ * The scalar rules, in the order of METHOD §6, for two normalised answers. A number with a percent sign is
+ * first read as what it says (`50\%` is 0.5, so it equals `\frac{1}{2}`); then, as METHOD §6 prescribes for
+ * bare numbers, the gold ×100 and ÷100 are accepted too (a dataset may store a percentage either way).
+ */
+async function compareScalars(pred: string, gold: string, options: MathJudgeOptions, percent?: PercentSigns): Promise<Decision> {
   if (pred.toLowerCase() === gold.toLowerCase()) return { equal: true, rule: 'string', detail: `both read "${gold}"` };
   const p = parseNumericAnswer(pred);
   const g = parseNumericAnswer(gold);
   if (p !== undefined && g !== undefined) {
     if (isClose(p, g)) return { equal: true, rule: 'numeric', detail: `${p} ≈ ${g} (relative tolerance ${relativeTolerance})` };
+    if (percent?.pred && !percent.gold && isClose(p / 100, g)) {
+      return { equal: true, rule: 'numeric-percent', detail: `${p}% is ${g}` };
+    }
+    if (percent?.gold && !percent.pred && isClose(p, g / 100)) {
+      return { equal: true, rule: 'numeric-percent', detail: `${p} is the gold's ${g}%` };
+    }
     if (isClose(p, g * 100) || isClose(p, g / 100)) {
       return { equal: true, rule: 'numeric-percent', detail: `${p} matches ${g} read as a percentage` };
     }
@@ -254,7 +270,7 @@ async function compareStructures(p: Structure, g: Structure, options: MathJudgeO
   return { equal: false, rule: 'elementwise', detail: 'different structures' };
 }
 
-async function compareNormalized(pred: string, gold: string, options: MathJudgeOptions, allowChoice: boolean): Promise<Decision> {
+async function compareNormalized(pred: string, gold: string, options: MathJudgeOptions, allowChoice: boolean, percent?: PercentSigns): Promise<Decision> {
   if (pred.toLowerCase() === gold.toLowerCase()) return { equal: true, rule: 'string', detail: `both read "${gold}"` };
   if (allowChoice) {
     const goldLetter = choiceLetter(gold, true);
@@ -278,11 +294,18 @@ async function compareNormalized(pred: string, gold: string, options: MathJudgeO
       return { equal: false, rule: 'elementwise', detail: `${ps ? `${count} elements against one` : `one element against ${count}`}` };
     }
   }
-  return compareScalars(pred, gold, options);
+  return compareScalars(pred, gold, options, percent);
+}
+
+/** True when a whole answer ends in a percent sign (`50\%`, `50 %`, `$50\%$`). */
+function hasPercentSign(answer: string): boolean {
+  return /%\s*\$*\s*\.?\s*$/.test(answer);
 }
 
 /**
- * Judges a model's output against a gold answer with the cascade of METHOD §6. Both sides may be whole
+ * Judges a model's output against a gold answer with the cascade of METHOD §6. Gold and prediction are
+ * extracted and normalised alike, so a gold boxed verbatim is always accepted (the reference-compatible
+ * scorer, `referenceMath.ts`, normalises only the prediction). Both sides may be whole
  * texts: the last `\boxed{}` of each is used when there is one. Never throws on odd input; a symbolic
  * check that times out makes the verdict wrong with rule `symbolic-undecided`.
  */
@@ -303,6 +326,7 @@ export async function judgeMathAnswer(prediction: string, gold: string, options:
       return { ...base, correct: predLetter === goldLetter, rule: 'choice', detail: `choice ${predLetter} against ${goldLetter}` };
     }
   }
-  const decision = await compareNormalized(predNormalized, goldNormalized, options, false);
+  const percent = { pred: hasPercentSign(pred.answer), gold: hasPercentSign(goldAnswer) };
+  const decision = await compareNormalized(predNormalized, goldNormalized, options, false, percent);
   return { ...base, correct: decision.equal, rule: decision.rule, detail: decision.detail };
 }

@@ -81,6 +81,41 @@ function dropThousandsSeparators(s: string): string {
   return s;
 }
 
+const smallNumberWords: Readonly<Record<string, number>> = {
+  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
+  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18,
+  nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+};
+const scaleWords: Readonly<Record<string, number>> = { thousand: 1e3, million: 1e6, billion: 1e9 };
+
+/**
+ * An answer written wholly in English number words (`five`, `twenty-one`, `three hundred and two`) as
+ * digits; undefined when any word is not a number word, so `five apples` or `one of them` stay text.
+ */
+export function numberFromWords(text: string): string | undefined {
+  const words = text.toLowerCase().replace(/-/g, ' ').trim().split(/\s+/).filter((w) => w !== 'and');
+  if (words.length === 0 || words[0] === '') return undefined;
+  let total = 0;
+  let current = 0;
+  let sawNumber = false;
+  for (const w of words) {
+    if (w in smallNumberWords) {
+      current += smallNumberWords[w];
+      sawNumber = true;
+    } else if (w === 'hundred') {
+      current = (current || 1) * 100;
+      sawNumber = true;
+    } else if (w in scaleWords) {
+      total += (current || 1) * scaleWords[w];
+      current = 0;
+      sawNumber = true;
+    } else {
+      return undefined;
+    }
+  }
+  return sawNumber ? String(total + current) : undefined;
+}
+
 /**
  * Normalises a math answer (already taken out of its box). Idempotent: normalising twice gives the
  * same string as normalising once.
@@ -115,6 +150,7 @@ export function normalizeMathAnswer(raw: string): string {
   s = s.replace(/(?<!\\)\\(?:,|;|:|quad|qquad)/g, ' ');
   // Words some answers carry.
   s = s.replace(/^(?:the answer is|answer:|ans:)\s*/i, '');
+  s = numberFromWords(s.replace(/\s*\.\s*$/, '')) ?? s;
   s = s.replace(/\binfinity\b/gi, '\\infty').replace(/\binf\b/g, '\\infty');
   s = s.replace(/\s*\.\s*$/, '');
   s = dropVariablePrefix(s);

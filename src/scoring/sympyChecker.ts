@@ -10,6 +10,11 @@ export interface SymbolicResult {
   /** `structural` (same expression tree), `simplify` (`simplify(a-b) == 0`), `numeric` (evaluation), or why it failed. */
   method: 'structural' | 'simplify' | 'numeric' | 'timeout' | 'error' | 'unavailable';
   error?: string;
+  /**
+   * `|a − b| / max(|a|, |b|)` when both sides were evaluated as numbers (method `numeric`): `equal` applies the
+   * studio's tolerance (1e-6); the reference-compatible scorer applies its own (1e-4) to the same figure.
+   */
+  relativeDifference?: number;
 }
 
 /** Decides whether two sympy-syntax expressions are equal. Implementations bound each check in time. */
@@ -36,6 +41,7 @@ interface ReplyLine {
   equal?: boolean | null;
   method?: string;
   error?: string;
+  relative_difference?: number;
 }
 
 const knownMethods = new Set<SymbolicResult['method']>(['structural', 'simplify', 'numeric', 'timeout', 'error']);
@@ -120,7 +126,12 @@ export class SympyChecker implements SymbolicEquality {
         : { equal: undefined, method: 'timeout', error: `no answer within ${this.timeoutMs + 2000} ms; helper restarted` };
     }
     const method = knownMethods.has(reply.method as SymbolicResult['method']) ? (reply.method as SymbolicResult['method']) : 'error';
-    return { equal: typeof reply.equal === 'boolean' ? reply.equal : undefined, method, error: reply.error };
+    return {
+      equal: typeof reply.equal === 'boolean' ? reply.equal : undefined,
+      method,
+      error: reply.error,
+      ...(typeof reply.relative_difference === 'number' ? { relativeDifference: reply.relative_difference } : {}),
+    };
   }
 
   private ensureStarted(): Promise<ChildProcessWithoutNullStreams> {
@@ -198,5 +209,39 @@ export class SympyChecker implements SymbolicEquality {
       // The helper leaves on end of input; a stuck one is killed.
       setTimeout(() => child.kill('SIGKILL'), 500).unref();
     });
+  }
+}
+
+/**
+ * Remembers each question's answer, so that two scorers asking the same symbolic question about one answer
+ * (the studio and the reference-compatible profile usually do) pay for one sympy call. Cancelled or failed
+ * checks are not remembered. Closing it forgets the answers; the wrapped checker stays open (its owner closes it).
+ */
+export class MemoizedSymbolicEquality implements SymbolicEquality {
+  private readonly answers = new Map<string, Promise<SymbolicResult>>();
+  /** How many checks reached the wrapped checker (the others were answered from memory). */
+  calls = 0;
+
+  constructor(private readonly inner: SymbolicEquality) {}
+
+  check(a: string, b: string, signal?: AbortSignal): Promise<SymbolicResult> {
+    const key = `${a}\u0000${b}`;
+    const known = this.answers.get(key);
+    if (known) return known;
+    this.calls++;
+    const answer = this.inner.check(a, b, signal);
+    this.answers.set(key, answer);
+    answer.then(
+      (r) => {
+        if (r.method === 'error' || r.method === 'unavailable') this.answers.delete(key);
+      },
+      () => this.answers.delete(key),
+    );
+    return answer;
+  }
+
+  close(): Promise<void> {
+    this.answers.clear();
+    return Promise.resolve();
   }
 }

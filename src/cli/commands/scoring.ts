@@ -4,8 +4,16 @@ import { createInterface } from 'node:readline';
 import { type CliCommand, type CliIo, CliUsageError, type ParsedCliArgs, stringOption } from '../command';
 import { type ModelEndpoint } from '../../llm/modelEndpoint';
 import { judgeEndpointFromEnvironment } from '../judgeEndpoint';
-import { type AnswerScorerOptions, type AnswerVerdict, scoreAnswer } from '../../scoring/answerScorer';
+import {
+  type AnswerScorerOptions,
+  type AnswerToScore,
+  type AnswerVerdict,
+  scoreAnswer,
+  scoreAnswerByProfile,
+  scoreAnswerReference,
+} from '../../scoring/answerScorer';
 import { SympyChecker } from '../../scoring/sympyChecker';
+import { type Compatibility, compatibilities } from '../../trajectory/compatibility';
 import { type TaskDomain } from '../../trajectory/schema';
 
 /** One pair of a `--file` JSONL: `pred` (or `prediction`), `gold` (or `answer`), optional `domain` and `question`. */
@@ -42,7 +50,37 @@ function pairFromLine(text: string, line: number, file: string, fallbackDomain: 
 }
 
 function formatVerdict(v: AnswerVerdict): string {
-  return `${v.correct ? 'correct' : 'wrong'}  ${v.rule}  ${v.detail}`;
+  return `${v.correct ? 'correct' : 'wrong'}  ${v.rule}  ${v.detail}${v.error !== undefined ? `  (error: ${v.error})` : ''}`;
+}
+
+/** Which profiles' verdicts the command reports: one, or both side by side (the default). */
+type ProfileChoice = Compatibility | 'both';
+
+function profileFlag(args: ParsedCliArgs): ProfileChoice {
+  const value = stringOption(args, 'profile') ?? 'both';
+  if (value !== 'both' && !(compatibilities as readonly string[]).includes(value)) {
+    throw new CliUsageError(`--profile expects studio, reference or both, got "${value}"`);
+  }
+  return value as ProfileChoice;
+}
+
+/** The verdicts of the chosen profiles; a single profile is scored alone (no judge call for the other). */
+async function scoreForProfiles(input: AnswerToScore, choice: ProfileChoice, options: AnswerScorerOptions, signal: AbortSignal): Promise<Partial<Record<Compatibility, AnswerVerdict>>> {
+  if (choice === 'both') return scoreAnswerByProfile(input, options, signal);
+  if (choice === 'studio') return { studio: await scoreAnswer(input, options, signal) };
+  return { reference: await scoreAnswerReference(input, options, signal) };
+}
+
+const profileLabelWidth = Math.max(...compatibilities.map((p) => p.length)) + 1;
+
+/** One line per profile (`studio     correct  numeric  …`); a single profile prints its verdict alone, as before profiles. */
+function formatVerdicts(verdicts: Partial<Record<Compatibility, AnswerVerdict>>, choice: ProfileChoice, indent = ''): string {
+  if (choice !== 'both') return `${indent}${formatVerdict(verdicts[choice]!)}\n`;
+  return compatibilities.map((p) => `${indent}${`${p}:`.padEnd(profileLabelWidth + 1)} ${formatVerdict(verdicts[p]!)}\n`).join('');
+}
+
+function verdictsJson(verdicts: Partial<Record<Compatibility, AnswerVerdict>>, choice: ProfileChoice): object {
+  return choice === 'both' ? verdicts : { profile: choice, ...verdicts[choice] };
 }
 
 function domainFlag(args: ParsedCliArgs): TaskDomain | undefined {
@@ -67,28 +105,69 @@ function scorerOptions(args: ParsedCliArgs, io: CliIo): { options: AnswerScorerO
   return { options: { symbolic, judge, f1Threshold }, close: () => symbolic?.close() ?? Promise.resolve() };
 }
 
-async function scoreFile(file: string, domain: TaskDomain | undefined, options: AnswerScorerOptions, io: CliIo, json: boolean): Promise<number> {
+interface Disagreement {
+  line: number;
+  pred: string;
+  gold: string | string[];
+  studio: { correct: boolean; rule: string };
+  reference: { correct: boolean; rule: string };
+}
+
+async function scoreFile(file: string, domain: TaskDomain | undefined, choice: ProfileChoice, options: AnswerScorerOptions, io: CliIo, json: boolean): Promise<number> {
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const profiles = choice === 'both' ? compatibilities : [choice];
   let lineNo = 0;
   let total = 0;
-  let correct = 0;
-  const byRule = new Map<string, number>();
+  const correct = new Map<Compatibility, number>(profiles.map((p) => [p, 0]));
+  const byRule = new Map<Compatibility, Map<string, number>>(profiles.map((p) => [p, new Map<string, number>()]));
+  const disagreements: Disagreement[] = [];
   for await (const text of lines) {
     lineNo++;
     io.signal.throwIfAborted();
     if (text.trim() === '') continue;
     const pair = pairFromLine(text, lineNo, file, domain);
-    const verdict = await scoreAnswer({ domain: pair.domain, prediction: pair.prediction, gold: pair.gold, question: pair.question }, options, io.signal);
+    const verdicts = await scoreForProfiles({ domain: pair.domain, prediction: pair.prediction, gold: pair.gold, question: pair.question }, choice, options, io.signal);
     total++;
-    if (verdict.correct) correct++;
-    const key = `${verdict.correct ? 'correct' : 'wrong'} by ${verdict.rule}`;
-    byRule.set(key, (byRule.get(key) ?? 0) + 1);
-    io.stdout(json ? `${JSON.stringify({ line: lineNo, ...verdict })}\n` : `line ${lineNo}: ${formatVerdict(verdict)}\n`);
+    for (const p of profiles) {
+      const v = verdicts[p]!;
+      if (v.correct) correct.set(p, correct.get(p)! + 1);
+      const key = `${v.correct ? 'correct' : 'wrong'} by ${v.rule}`;
+      const rules = byRule.get(p)!;
+      rules.set(key, (rules.get(key) ?? 0) + 1);
+    }
+    const { studio, reference } = verdicts;
+    if (studio && reference && studio.correct !== reference.correct) {
+      disagreements.push({
+        line: lineNo,
+        pred: pair.prediction,
+        gold: pair.gold,
+        studio: { correct: studio.correct, rule: studio.rule },
+        reference: { correct: reference.correct, rule: reference.rule },
+      });
+    }
+    if (json) io.stdout(`${JSON.stringify({ line: lineNo, ...verdictsJson(verdicts, choice) })}\n`);
+    else io.stdout(choice === 'both' ? `line ${lineNo}:\n${formatVerdicts(verdicts, choice, '  ')}` : `line ${lineNo}: ${formatVerdicts(verdicts, choice)}`);
   }
-  if (!json) {
-    const share = total === 0 ? 0 : (100 * correct) / total;
-    io.stdout(`\n${correct}/${total} correct (${share.toFixed(1)}%)\n`);
-    for (const [rule, count] of [...byRule].sort((a, b) => b[1] - a[1])) io.stdout(`  ${rule}: ${count}\n`);
+  const accuracy = Object.fromEntries(
+    profiles.map((p) => [p, { correct: correct.get(p)!, total, accuracy: total === 0 ? 0 : correct.get(p)! / total }]),
+  );
+  if (json) {
+    io.stdout(`${JSON.stringify({ summary: accuracy, ...(choice === 'both' ? { disagreements } : {}) })}\n`);
+    return 0;
+  }
+  io.stdout('\n');
+  for (const p of profiles) {
+    const n = correct.get(p)!;
+    const share = total === 0 ? 0 : (100 * n) / total;
+    io.stdout(`${choice === 'both' ? `${p}: ` : ''}${n}/${total} correct (${share.toFixed(1)}%)\n`);
+    for (const [rule, count] of [...byRule.get(p)!].sort((a, b) => b[1] - a[1])) io.stdout(`  ${rule}: ${count}\n`);
+  }
+  if (choice === 'both') {
+    io.stdout(`\ndisagreements: ${disagreements.length}\n`);
+    for (const d of disagreements) {
+      const verdict = (v: { correct: boolean; rule: string }) => `${v.correct ? 'correct' : 'wrong'} (${v.rule})`;
+      io.stdout(`  line ${d.line}: pred ${JSON.stringify(d.pred)} gold ${JSON.stringify(d.gold)}  studio ${verdict(d.studio)}  reference ${verdict(d.reference)}\n`);
+    }
   }
   return 0;
 }
@@ -97,8 +176,8 @@ export const scoreCommand: CliCommand = {
   name: 'score',
   summary: 'Check answers with the scorer the pipeline uses: math equivalence, or exact match / F1 / the judge model for factual answers',
   usage: [
-    'trajectory-studio score --math|--factual --pred "<model output>" --gold "<answer>" [--question "<q>"] [--judge] [--json]',
-    '       trajectory-studio score --file pairs.jsonl [--math|--factual] [--judge] [--json]',
+    'trajectory-studio score --math|--factual --pred "<model output>" --gold "<answer>" [--question "<q>"] [--profile P] [--judge] [--json]',
+    '       trajectory-studio score --file pairs.jsonl [--math|--factual] [--profile P] [--judge] [--json]',
     '',
     '  --math            math equivalence (last \\boxed{}, normalisation, numeric, element-wise, symbolic via sympy)',
     '  --factual         factual answer: normalised exact match (token F1 reported), or the judge model with --judge',
@@ -106,11 +185,13 @@ export const scoreCommand: CliCommand = {
     '  --gold TEXT       the reference answer (factual: aliases as a JSON array or separated by " | ")',
     '  --question TEXT   the question (the judge model needs it)',
     '  --file PATH       JSONL with one pair per line: {"pred", "gold", "domain"?, "question"?}',
+    '  --profile P       studio (the corrected scorer), reference (the paper\'s grader, quirks kept) or both',
+    '                    (default both: each verdict, and with --file each accuracy and the pairs they disagree on)',
     '  --judge           judge factual answers with the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS, _MODEL)',
     '  --f1-threshold X  offline factual: also accept token F1 ≥ X',
     '  --no-symbolic     skip the sympy check (no Python needed)',
     '  --python PATH     Python with sympy for the symbolic check (default python3)',
-    '  --json            one JSON verdict per line',
+    '  --json            JSON: {"studio", "reference"} per pair (one profile: its verdict); --file adds a summary line',
   ].join('\n'),
   options: {
     math: { type: 'boolean' },
@@ -119,6 +200,7 @@ export const scoreCommand: CliCommand = {
     gold: { type: 'string' },
     question: { type: 'string' },
     file: { type: 'string' },
+    profile: { type: 'string' },
     judge: { type: 'boolean' },
     'f1-threshold': { type: 'string' },
     'no-symbolic': { type: 'boolean' },
@@ -127,6 +209,7 @@ export const scoreCommand: CliCommand = {
   },
   async run(args, io) {
     const domain = domainFlag(args);
+    const choice = profileFlag(args);
     const file = stringOption(args, 'file');
     const json = args.values.json === true;
     const pred = stringOption(args, 'pred');
@@ -140,9 +223,10 @@ export const scoreCommand: CliCommand = {
     }
     const { options, close } = scorerOptions(args, io);
     try {
-      if (file !== undefined) return await scoreFile(path.resolve(io.cwd, file), domain, options, io, json);
-      const verdict = await scoreAnswer({ domain: domain!, prediction: pred!, gold: gold!, question: stringOption(args, 'question') }, options, io.signal);
-      io.stdout(json ? `${JSON.stringify(verdict)}\n` : `${formatVerdict(verdict)}\n`);
+      if (file !== undefined) return await scoreFile(path.resolve(io.cwd, file), domain, choice, options, io, json);
+      const input = { domain: domain!, prediction: pred!, gold: gold!, question: stringOption(args, 'question') };
+      const verdicts = await scoreForProfiles(input, choice, options, io.signal);
+      io.stdout(json ? `${JSON.stringify(verdictsJson(verdicts, choice))}\n` : formatVerdicts(verdicts, choice));
       return 0;
     } finally {
       await close();

@@ -95,3 +95,31 @@ void describe('math equivalence: behaviour around the table', () => {
     assert.equal(verdict.correct, true);
   });
 });
+
+void describe('math equivalence: the studio profile\'s decisions on the reference disagreements (docs/COMPATIBILITY.md)', () => {
+  void test('a percent sign is read as a percentage: 50\\% is 1/2 and 0.5 is the gold\'s 50\\%', async () => {
+    const percentPred = await judgeMathAnswer('\\boxed{50\\%}', '\\frac{1}{2}');
+    assert.deepEqual([percentPred.correct, percentPred.rule], [true, 'numeric-percent']);
+    assert.match(percentPred.detail, /50% is 0\.5/);
+    const percentGold = await judgeMathAnswer('\\boxed{0.5}', '50\\%');
+    assert.deepEqual([percentGold.correct, percentGold.rule], [true, 'numeric-percent']);
+    const wrongPercent = await judgeMathAnswer('\\boxed{40\\%}', '\\frac{1}{2}');
+    assert.equal(wrongPercent.correct, false);
+  });
+
+  void test('an answer written in number words is its number; words around it keep it text', async () => {
+    assert.equal((await judgeMathAnswer('\\boxed{five}', '5')).correct, true);
+    assert.equal((await judgeMathAnswer('\\boxed{\\text{twenty-one}}', '21')).correct, true);
+    assert.equal((await judgeMathAnswer('\\boxed{three hundred and two}', '302')).correct, true);
+    assert.equal((await judgeMathAnswer('\\boxed{six}', '5')).correct, false);
+    assert.equal(normalizeMathAnswer('five apples'), 'fiveapples');
+  });
+
+  void test('every gold boxed verbatim is accepted, awkward shapes included', async () => {
+    const golds = ['90^\\circ', 'a+b', '\\$18.90', '4\\text{ inches}', '10\\%', '\\text{(C)}', '(-\\infty, 3]', 'x \\in [2,5)', 'y = 2x + 3', '\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}', '\\{1, 2\\}'];
+    for (const gold of golds) {
+      const verdict = await judgeMathAnswer(`so $\\boxed{${gold}}$`, gold, { symbolic });
+      assert.equal(verdict.correct, true, `${gold}: ${verdict.rule}: ${verdict.detail}`);
+    }
+  });
+});

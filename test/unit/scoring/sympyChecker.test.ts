@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SympyChecker } from '../../../src/scoring/sympyChecker';
+import { MemoizedSymbolicEquality, type SymbolicEquality, SympyChecker } from '../../../src/scoring/sympyChecker';
 
 function processAlive(pid: number): boolean {
   try {
@@ -87,4 +87,35 @@ void test('close ends the helper process', async () => {
   assert.ok(pid, 'the helper is running');
   await checker.close();
   assert.equal(processAlive(pid), false);
+});
+
+void test('a numeric comparison reports the relative difference, so another tolerance can be applied to it', async () => {
+  const checker = new SympyChecker();
+  try {
+    // 1.41421 is √2 to 5 decimals: beyond the studio's 1e-6, within the reference's 1e-4.
+    const result = await checker.check('1.41421', 'sqrt(2)');
+    assert.equal(result.method, 'numeric');
+    assert.equal(result.equal, false);
+    assert.ok(result.relativeDifference !== undefined && result.relativeDifference > 1e-6 && result.relativeDifference < 1e-4, String(result.relativeDifference));
+  } finally {
+    await checker.close();
+  }
+});
+
+void test('the memoizing wrapper asks each question once and forgets failures', async () => {
+  let calls = 0;
+  let fail = true;
+  const inner: SymbolicEquality = {
+    check: () => {
+      calls++;
+      return Promise.resolve(fail ? { equal: undefined, method: 'error', error: 'boom' } : { equal: true, method: 'simplify' });
+    },
+    close: () => Promise.resolve(),
+  };
+  const memo = new MemoizedSymbolicEquality(inner);
+  assert.equal((await memo.check('a', 'b')).method, 'error');
+  fail = false;
+  assert.equal((await memo.check('a', 'b')).equal, true);
+  assert.equal((await memo.check('a', 'b')).equal, true);
+  assert.equal(calls, 2);
 });

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type AnswerVerdict, judgementFromVerdicts, scoreAnswerByProfile } from '../../../src/scoring/answerScorer';
+import { type JudgeModel } from '../../../src/scoring/llmJudge';
+import { type SymbolicEquality, type SymbolicResult } from '../../../src/scoring/sympyChecker';
+import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
+
+/** A symbolic checker that says every pair is equal by simplification and counts the questions it gets. */
+class CountingSymbolic implements SymbolicEquality {
+  readonly questions: string[] = [];
+  check(a: string, b: string): Promise<SymbolicResult> {
+    this.questions.push(`${a} | ${b}`);
+    return Promise.resolve({ equal: true, method: 'simplify' });
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+void test('math answers get both profiles\' verdicts, and they may differ', async () => {
+  // The reference compares bracketed sequences element by element whatever the brackets
+  // (exps_research/unified_framework/math_utils/qwen_math_grader.py:159-174); the studio keeps interval ends.
+  const verdicts = await scoreAnswerByProfile({ domain: 'math', prediction: '\\boxed{[1,2]}', gold: '(1,2)' });
+  assert.equal(verdicts.studio.correct, false);
+  assert.equal(verdicts.reference.correct, true);
+  assert.equal(verdicts.reference.rule, 'elementwise');
+  const judgement = judgementFromVerdicts(verdicts, 'reference', new Date(0));
+  assert.equal(judgement.correct, true);
+  assert.equal(judgement.profile, 'reference');
+  assert.equal(judgement.byProfile?.studio.correct, false);
+});
+
+void test('one sympy question serves both profiles when they ask the same one', async () => {
+  const symbolic = new CountingSymbolic();
+  // Neither side is a number and the gold needs no normalising: both scorers end at the symbolic step
+  // with the same pair of expressions.
+  const verdicts = await scoreAnswerByProfile({ domain: 'math', prediction: '\\boxed{x^2-1}', gold: '(x-1)(x+1)' }, { symbolic });
+  assert.equal(verdicts.studio.rule, 'symbolic');
+  assert.equal(verdicts.reference.rule, 'symbolic');
+  assert.equal(symbolic.questions.length, 1, symbolic.questions.join('\n'));
+});
+
+void test('factual answers without a judge: the reference verdict says exact match stood in for the judge', async () => {
+  const verdicts = await scoreAnswerByProfile({ domain: 'factual', prediction: 'Paris', gold: 'paris' });
+  assert.equal(verdicts.studio.rule, 'exact-match');
+  assert.equal(verdicts.reference.correct, true);
+  assert.match(verdicts.reference.rule, /^no-judge-/);
+  assert.match(verdicts.reference.detail, /no judge model is configured/);
+});
+
+void test('factual answers with a judge: the judge is asked once per profile', async () => {
+  const requests: ChatRequest[] = [];
+  const judge: JudgeModel = {
+    complete(request: ChatRequest): Promise<ChatResult> {
+      requests.push(request);
+      const result: ChatResult = {
+        // Readable in either profile's reply format: a verdict, an explanation and a 0/1 score.
+        choices: [{ text: '{"correct": true, "explanation": "same city", "score": 1}', finishReason: 'stop' }],
+        usage: { promptTokens: 1, completionTokens: 1 },
+        model: 'judge',
+        sampling: { temperature: 0, topP: 1, topK: -1, repetitionPenalty: 1, maxTokens: 256 },
+        latencyMs: 0,
+        attempts: 1,
+        fromCache: false,
+      };
+      return Promise.resolve(result);
+    },
+  };
+  const verdicts = await scoreAnswerByProfile({ domain: 'factual', prediction: 'Paris', gold: 'Paris, France', question: 'Capital of France?' }, { judge });
+  assert.equal(requests.length, 2);
+  assert.equal(verdicts.studio.method, 'llm-judge');
+  assert.equal(verdicts.reference.method, 'llm-judge');
+});
+
+void test('a verdict that could not be reached carries its error into the judgement', () => {
+  const ok: AnswerVerdict = { domain: 'factual', correct: true, method: 'llm-judge', rule: 'llm-judge', detail: 'same', predAnswer: 'a', goldAnswer: 'a' };
+  const failed: AnswerVerdict = { ...ok, correct: false, rule: 'judge-error', detail: '', error: 'the reply was not JSON' };
+  const judgement = judgementFromVerdicts({ studio: ok, reference: failed }, 'studio', new Date(0));
+  assert.equal(judgement.byProfile?.reference.error, 'the reply was not JSON');
+  assert.equal(judgement.byProfile?.reference.correct, false);
+  assert.equal(judgement.byProfile?.studio.error, undefined);
+});
