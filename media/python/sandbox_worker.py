@@ -24,10 +24,20 @@ Replies (worker -> host):
 
 The import allowlist here is a policy layer that turns misuse into an error the model can read; the
 security boundary is the process isolation around this file.
+
+The `compatibility` setting of the start-up config decides two rules of the step outcome:
+  studio     the last value is the last top-level expression's (None after any other statement); the
+             execution logs hold stdout and stderr interleaved, and stdout alone is sent beside them
+             (`stdoutOutput`) so that warnings never take part in the SAG vote;
+  reference  the last value is the last top-level statement's value as the reference's AST interpreter
+             computes it (an assignment gives the assigned value, a loop or an `if` the last non-None value
+             its body produced, a `def` its function); the logs hold stdout only, stderr is sent apart;
+             print() ignores `sep`, `end` and `file` as the reference's does.
 """
 
 import ast
 import builtins
+import copy
 import gc
 import io
 import json
@@ -37,6 +47,7 @@ import socket
 import sys
 import tempfile
 import time
+import types
 
 try:
     import resource
@@ -168,6 +179,35 @@ class CappedText(io.TextIOBase):
         return '%s\n[... %d characters of output omitted ...]\n%s' % (head, omitted, tail)
 
 
+class TeeText(io.TextIOBase):
+    """Writes everything to several captures (the shown logs and a per-stream copy)."""
+
+    def __init__(self, *targets):
+        super().__init__()
+        self.targets = targets
+
+    @property
+    def encoding(self):
+        return 'utf-8'
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError('write() argument must be str, not %s' % type(text).__name__)
+        for target in self.targets:
+            target.write(text)
+        return len(text)
+
+    @property
+    def buffer(self):
+        return _BytesIntoText(self)
+
+
 class _BytesIntoText(io.RawIOBase):
     def __init__(self, target):
         super().__init__()
@@ -278,6 +318,7 @@ class Worker:
         self.config = config
         allowed = config.get('allowedImports')
         self.allowed_imports = None if allowed is None or '*' in allowed else frozenset(allowed)
+        self.reference_rules = config.get('compatibility') == 'reference'
         self.host = Channel(PROTOCOL_IN_FD, PROTOCOL_OUT_FD)
         self.channel = self.host
         self.candidate_index = None
@@ -299,6 +340,8 @@ class Worker:
         user_builtins = dict(builtins.__dict__)
         if self.allowed_imports is not None:
             user_builtins['__import__'] = self._guarded_import
+        if self.reference_rules:
+            user_builtins['print'] = reference_print
         namespace = {'__name__': '__main__', '__builtins__': user_builtins}
         namespace['final_answer'] = final_answer
         namespace['web_search'] = self._make_web_search()
@@ -357,28 +400,32 @@ class Worker:
     def run_code(self, code, cpu_seconds, wall_seconds):
         started = time.perf_counter()
         self.owner_pid = os.getpid()
-        capture = CappedText()
+        capture = StepCapture(self.reference_rules)
         outcome = {'lastValue': 'None'}
         try:
             tree = ast.parse(code)
         except SyntaxError as error:
             outcome['error'] = parse_error(error)
+            outcome['syntax'] = {'text': error.text, 'offset': error.offset}
             return self._finish(outcome, capture, started)
         except (ValueError, MemoryError, RecursionError) as error:  # e.g. null bytes, absurd nesting
             outcome['error'] = {'kind': 'parse', 'type': type(error).__name__, 'message': str(error), 'line': 1}
             return self._finish(outcome, capture, started)
 
         saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = capture
+        sys.stdout, sys.stderr = capture.stdout, capture.stderr
         body = tree.body
         node = None
         try:
             self.budget.arm(cpu_seconds, wall_seconds)
             for position, node in enumerate(body):
-                if position == len(body) - 1 and isinstance(node, ast.Expr):
+                last = position == len(body) - 1
+                if last and isinstance(node, ast.Expr):
                     value = eval(compile(ast.Expression(node.value), '<code>', 'eval'), self.namespace)
                     # str() runs model code (__str__) too, so it stays under the step's budget.
-                    outcome['lastValue'] = safe_str(value, timeout_is_error=True)
+                    outcome['lastValue'] = self._value_text(value)
+                elif last and self.reference_rules:
+                    outcome['lastValue'] = self._value_text(self._run_recording_value(node))
                 else:
                     exec(compile(ast.Module([node], type_ignores=[]), '<code>', 'exec'), self.namespace)
             self.budget.disarm()
@@ -398,6 +445,29 @@ class Worker:
             sys.stdout, sys.stderr = saved
         return self._finish(outcome, capture, started)
 
+    def _value_text(self, value):
+        if self.reference_rules:
+            text = reference_object_text(value)
+            if text is not None:
+                return text
+        return safe_str(value, timeout_is_error=True)
+
+    def _run_recording_value(self, node):
+        """Runs the last top-level statement and returns its value by the reference's rules (None if it has none)."""
+        recorder = LastValueRecorder()
+        module = ast.Module(record_statement_values([node]), type_ignores=[])
+        ast.fix_missing_locations(module)
+        # The recorder is reachable as a builtin, so it never shows among the model's variables.
+        names = self.namespace.get('__builtins__')
+        if not isinstance(names, dict):
+            names = self.namespace
+        names[RECORDER_NAME] = recorder
+        try:
+            exec(compile(module, '<code>', 'exec'), self.namespace)
+        finally:
+            names.pop(RECORDER_NAME, None)
+        return recorder.value
+
     def _execution_error(self, code, node, error, kind):
         details = {'kind': kind, 'type': type(error).__name__, 'message': safe_str(error)}
         if node is not None:
@@ -413,8 +483,12 @@ class Worker:
             # A process forked by model code (os.fork, a fork bomb) finished the code: it must never answer
             # the host or read its requests, so it leaves quietly.
             os._exit(0)
-        outcome['printOutput'] = capture.text()
-        outcome['printedChars'] = capture.total
+        outcome['printOutput'] = capture.logs.text()
+        outcome['printedChars'] = capture.logs.total
+        if capture.stderr_only.total:
+            outcome['stderrOutput'] = capture.stderr_only.text()
+            if capture.stdout_only is not None:
+                outcome['stdoutOutput'] = capture.stdout_only.text()
         raw = self.raw_output.take()
         if raw:
             outcome['rawOutput'] = raw
@@ -690,6 +764,114 @@ class Worker:
                 pass  # a late answer to a call that was abandoned
             else:
                 self.host.send({'type': 'protocol_error', 'id': self.exec_id, 'message': 'unknown op %r' % (op,)})
+
+
+class StepCapture:
+    """Where one step's output goes.
+
+    studio: stdout and stderr interleaved in the logs, each stream also kept apart (stdout for the vote).
+    reference: the logs are stdout alone (the reference shows only what print wrote); stderr is kept apart.
+    """
+
+    def __init__(self, reference_rules):
+        self.logs = CappedText()
+        self.stderr_only = CappedText()
+        if reference_rules:
+            self.stdout_only = None
+            self.stdout = self.logs
+            self.stderr = self.stderr_only
+        else:
+            self.stdout_only = CappedText()
+            self.stdout = TeeText(self.logs, self.stdout_only)
+            self.stderr = TeeText(self.logs, self.stderr_only)
+
+
+RECORDER_NAME = '__trajectory_studio_record_value__'
+
+
+class LastValueRecorder:
+    """Keeps the last non-None value handed to it and passes every value through unchanged."""
+
+    def __init__(self):
+        self.value = None
+
+    def __call__(self, value):
+        if value is not None:
+            self.value = value
+        return value
+
+
+def _recorded(expression, like):
+    call = ast.Call(func=ast.Name(id=RECORDER_NAME, ctx=ast.Load()), args=[expression], keywords=[])
+    return ast.copy_location(call, like)
+
+
+def _record_after(expression, like):
+    return ast.copy_location(ast.Expr(value=_recorded(expression, like)), like)
+
+
+def _as_load(target):
+    loaded = copy.deepcopy(target)
+    loaded.ctx = ast.Load()
+    return loaded
+
+
+def record_statement_values(statements):
+    """The statements with every value the reference's interpreter would count recorded in execution order.
+
+    The reference gives a statement's value as: an expression's value; an assignment's right-hand side; an
+    augmented assignment's new value; a `def` or `class`, the object it creates; a `for` loop or an `if`, the
+    last non-None value of the statements of its body (or branch) that ran (a loop's `else` is not counted:
+    the reference never runs it); everything else (import, while, with, try, del, pass...) None. Recording
+    every non-None value of that nesting in order and keeping the last one gives the same answer.
+    """
+    recorded = []
+    for statement in statements:
+        if isinstance(statement, ast.Expr):
+            recorded.append(ast.copy_location(ast.Expr(value=_recorded(statement.value, statement)), statement))
+        elif isinstance(statement, ast.Assign):
+            recorded.append(ast.copy_location(
+                ast.Assign(targets=statement.targets, value=_recorded(statement.value, statement),
+                           type_comment=statement.type_comment), statement))
+        elif isinstance(statement, ast.AugAssign):
+            # The new value is read back from the target (the reference evaluates the target twice as well).
+            recorded.extend([statement, _record_after(_as_load(statement.target), statement)])
+        elif isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            recorded.extend([statement, _record_after(ast.Name(id=statement.name, ctx=ast.Load()), statement)])
+        elif isinstance(statement, ast.For):
+            recorded.append(ast.copy_location(
+                ast.For(target=statement.target, iter=statement.iter, body=record_statement_values(statement.body),
+                        orelse=statement.orelse, type_comment=statement.type_comment), statement))
+        elif isinstance(statement, ast.If):
+            recorded.append(ast.copy_location(
+                ast.If(test=statement.test, body=record_statement_values(statement.body),
+                       orelse=record_statement_values(statement.orelse)), statement))
+        else:
+            recorded.append(statement)
+    return recorded
+
+
+def reference_print(*values, **_ignored):
+    """print() as the reference's interpreter runs it: the values joined by one space and a newline, always
+    to the logs; `sep`, `end`, `file` and `flush` are accepted and ignored."""
+    sys.stdout.write(' '.join(str(value) for value in values) + '\n')
+
+
+def reference_object_text(value):
+    """How the reference shows functions and classes defined by model code (its interpreter builds them
+    itself, so their text names its own internals); None for every other value."""
+    try:
+        if type(value) is types.FunctionType and value.__code__.co_filename == '<code>':
+            if value.__name__ == '<lambda>':
+                return '<function evaluate_lambda.<locals>.lambda_func at 0x%x>' % id(value)
+            return '<function create_function.<locals>.new_func at 0x%x>' % id(value)
+        if isinstance(type(value), type) and issubclass(type(value), type) and value.__module__ == '__main__':
+            return "<class 'smolagents.local_python_executor.%s'>" % value.__name__
+    except StepTimeout:
+        raise
+    except BaseException:  # a hostile metaclass must not take the step down; str() decides then
+        return None
+    return None
 
 
 def final_answer(answer):

@@ -2,6 +2,8 @@ import { type ChatRequest, type ChatResult, type SamplingSettings } from '../llm
 import { type EndpointProfile, greedySampling, sagSampling } from '../llm/profiles';
 import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
 import { formatErrorText, formatObservation, RETRY_INSTRUCTION } from '../sandbox/observation';
+import { type Compatibility } from '../trajectory/compatibility';
+import { MISSING_CODE_BLOCK_TYPE } from '../trajectory/stepErrors';
 import { type CandidateIsolation, type ExecError, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
 import {
@@ -97,6 +99,12 @@ export interface AgentEpisodeOptions {
   symbolic?: SymbolicEquality;
   /** Id of the new trajectory (default: a random UUID). */
   trajectoryId?: string;
+  /**
+   * Whose rules the observations follow where the studio and the reference differ (the parse-error text;
+   * the episode decides the last value and the logs, so it must have been started with the same profile).
+   * Default: the episode's, else `studio`. Recorded as `origin.compatibility`.
+   */
+  compatibility?: Compatibility;
   signal?: AbortSignal;
 }
 
@@ -128,7 +136,7 @@ export const MISSING_CODE_MESSAGE =
   'No code was found in your reply. After "Code:", write one block that starts with ```py on its own line and ends with ```<end_code>.';
 
 function missingCodeError(): ExecError {
-  return { kind: 'parse', type: 'CodeBlockMissing', message: MISSING_CODE_MESSAGE };
+  return { kind: 'parse', type: MISSING_CODE_BLOCK_TYPE, message: MISSING_CODE_MESSAGE };
 }
 
 /**
@@ -140,10 +148,24 @@ function adjustForMissingBlock(extracted: ExtractedCode, outcome: ExecOutcome): 
   return outcome;
 }
 
-/** The observation turn for an outcome; the missing-block error has its own text. */
-function observationTurn(outcome: ExecOutcome, callNumber: number): string {
-  if (outcome.error?.type === 'CodeBlockMissing') return `Error:\n${outcome.error.message}\n${RETRY_INSTRUCTION}\n`;
-  return formatObservation(outcome, callNumber);
+/**
+ * The observation turn for an outcome. The missing-block error has its own text and no `Call id` line: no code
+ * was run, so there was no call (the reference records none either).
+ */
+function observationTurn(outcome: ExecOutcome, callNumber: number, compatibility: Compatibility): string {
+  if (outcome.error?.type === MISSING_CODE_BLOCK_TYPE) return `Error:\n${outcome.error.message}\n${RETRY_INSTRUCTION}\n`;
+  return formatObservation(outcome, callNumber, { compatibility });
+}
+
+/** The profile of an episode: the caller's, which must agree with the Python episode's when both say. */
+function compatibilityOf(options: Pick<AgentEpisodeOptions, 'compatibility' | 'episode'>): Compatibility | undefined {
+  const fromEpisode = options.episode.compatibility;
+  if (options.compatibility !== undefined && fromEpisode !== undefined && options.compatibility !== fromEpisode) {
+    throw new Error(
+      `The agent runs under the ${options.compatibility} compatibility profile but its Python episode was started under ${fromEpisode}: start the sandbox with the same profile`,
+    );
+  }
+  return options.compatibility ?? fromEpisode;
 }
 
 function storedSampling(sampling: SamplingSettings, n: number): SamplingParams {
@@ -160,10 +182,10 @@ function storedSampling(sampling: SamplingSettings, n: number): SamplingParams {
   return stored;
 }
 
-function stepTurns(step: Step, callNumber: number): StepTurns {
+function stepTurns(step: Step, callNumber: number, compatibility: Compatibility): StepTurns {
   const o = step.observation;
   // Imported or hand-edited steps may lack the exact text; rebuild it from the stored outcome.
-  const text = o?.text ?? (o ? observationTurn({ ...o, printedChars: o.printedChars ?? o.printOutput.length, durationMs: o.durationMs ?? 0 }, callNumber) : undefined);
+  const text = o?.text ?? (o ? observationTurn({ ...o, printedChars: o.printedChars ?? o.printOutput.length, durationMs: o.durationMs ?? 0 }, callNumber, compatibility) : undefined);
   return { modelOutput: step.modelOutput, observationText: text };
 }
 
@@ -178,6 +200,8 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
   const n = mode.kind === 'sag' ? mode.candidates : 1;
   const sampling: SamplingSettings = { ...(mode.kind === 'sag' ? sagSampling : greedySampling), ...options.sampling };
   const systemPrompt = renderSystemPrompt(prompt, options.tools ?? defaultAgentTools, options.authorizedImports ?? DEFAULT_ALLOWED_IMPORTS);
+  const declaredCompatibility = compatibilityOf(options);
+  const compatibility = declaredCompatibility ?? 'studio';
 
   const origin: Origin = {
     kind: options.originKind,
@@ -195,10 +219,11 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
     if (mode.adaptive) origin.sag.adaptive = { ...mode.adaptive };
     if (mode.voteKeys === 'normalized') origin.sag.voteKeys = 'normalized';
   }
+  if (declaredCompatibility !== undefined) origin.compatibility = declaredCompatibility;
   const trajectory = newTrajectory({ task, origin, ...(options.trajectoryId ? { id: options.trajectoryId } : {}) });
 
   const steps: Step[] = [...(options.priorSteps ?? [])];
-  const turns: StepTurns[] = steps.map((s, i) => stepTurns(s, i + 1));
+  const turns: StepTurns[] = steps.map((s, i) => stepTurns(s, i + 1, compatibility));
   if (options.replayPriorCode) {
     for (const prior of steps) await episode.exec(prior.code, signal);
   }
@@ -279,7 +304,7 @@ export async function runAgentEpisode(options: AgentEpisodeOptions, onEvent: (ev
     }
     // Adaptive SAG interleaves requests and executions: execution time is the step's time less the model's.
     const execMs = Math.max(0, performance.now() - stepStarted - modelMs);
-    const observationText = observationTurn(outcome, callNumber);
+    const observationText = observationTurn(outcome, callNumber, compatibility);
     onEvent({ type: 'observation', step: index, text: observationText, outcome });
     const record: Step = {
       thought: extractThought(texts[chosen]),
@@ -340,5 +365,5 @@ export async function* agentEpisodeEvents(options: AgentEpisodeOptions): AsyncGe
 
 /** The text of an error outcome, for one-line displays (CLI, logs). */
 export function describeStepError(error: ExecError): string {
-  return error.type === 'CodeBlockMissing' ? error.message : formatErrorText(error);
+  return error.type === MISSING_CODE_BLOCK_TYPE ? error.message : formatErrorText(error);
 }

@@ -1,11 +1,12 @@
 /**
- * The SAG vote (METHOD §5): valid candidates are grouped by their exact print output; the largest group
+ * The SAG vote (METHOD §5): valid candidates are grouped by their exact print output (stdout: the reference's
+ * logs hold print output only, and a warning on stderr must not split a vote); the largest group
  * wins, ties go to the group seen first, and the group's first member is chosen. When every group has one
  * member the first valid candidate wins (the same rule, stated for clarity). No valid candidate: candidate 0.
  */
 export interface VoteInput {
   valid: boolean;
-  /** The exact print output. */
+  /** The exact print output (stdout), or its normalised form (`voteKeys.ts`). */
   voteKey: string;
 }
 

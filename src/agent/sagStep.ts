@@ -1,5 +1,6 @@
 import { type ChatResult, type SamplingSettings } from '../llm/types';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
+import { voteOutputOf } from '../sandbox/observation';
 import { type CandidateIsolation, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
 import { type SagCandidate, type SagRound, type Step } from '../trajectory/schema';
 import { type AdaptiveSag, type AdaptiveStopReason, adaptiveStop, roundSeed, roundSizeOf, type VoteResult, voteOnCandidates } from './candidateVote';
@@ -105,7 +106,8 @@ export async function runSagStep(input: SagStepInput): Promise<SagStepResult> {
     if (toRun.length > 0) batches.push((await episode.runCandidates(toRun, settings.isolation, signal)).map((e) => e.outcome));
 
     outcomes = extracted.map((e, i) => input.adjust(e, batches[location[i].batch][location[i].index]));
-    const keys = await voteKeysOf(outcomes.map((o) => o.printOutput), settings.voteKeys ?? 'exact', input.symbolic, signal);
+    // The vote compares what each candidate printed to stdout: warnings on stderr never split it.
+    const keys = await voteKeysOf(outcomes.map(voteOutputOf), settings.voteKeys ?? 'exact', input.symbolic, signal);
     candidates = outcomes.map((o, i) => {
       const candidate: SagCandidate = { text: texts[i], code: extracted[i].code, valid: !o.error, voteKey: keys[i], printOutput: o.printOutput, lastValue: o.lastValue };
       if (o.error) candidate.error = { ...o.error };

@@ -116,6 +116,7 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
     maxSteps: config.maxSteps,
     sampling: { temperature: sampling.temperature, topP: sampling.topP, seed: sampling.seed, maxTokens: sampling.maxTokens },
     sandbox: { ...services.sandbox, isolation: config.sandboxIsolation },
+    compatibility: config.compatibility,
     // One pre-started worker per question slot, so no question waits for Python to start (bounded: idle workers hold memory).
     warmEpisodes: Math.min(config.concurrency, 32),
     ...(services.streamText ? { streamText: true } : {}),

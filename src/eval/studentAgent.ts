@@ -4,6 +4,7 @@ import { type SamplingSettings } from '../llm/types';
 import { type RetrievalBackend } from '../retrieval/types';
 import { type CandidateExecution, type CandidateIsolation, type EpisodeOptions, type ExecOutcome, type PythonEpisode, SandboxPool } from '../sandbox';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
+import { type Compatibility } from '../trajectory/compatibility';
 import { type EvalEpisodeRunner } from './evalRun';
 
 export interface StudentAgentSettings {
@@ -21,6 +22,8 @@ export interface StudentAgentSettings {
   streamText?: boolean;
   /** For `normalized` SAG vote keys. */
   symbolic?: SymbolicEquality;
+  /** Whose rules the observations follow (the sandbox and the loop both get it). Default `studio`. */
+  compatibility?: Compatibility;
 }
 
 /** Passages per `web_search` call (METHOD §3: top 3). */
@@ -46,6 +49,9 @@ class CrashTolerantEpisode implements PythonEpisode {
   constructor(private readonly inner: PythonEpisode) {}
   get isolation(): string {
     return this.inner.isolation;
+  }
+  get compatibility(): Compatibility | undefined {
+    return this.inner.compatibility;
   }
   exec(code: string, signal?: AbortSignal): Promise<ExecOutcome> {
     return this.inner.exec(code, signal);
@@ -82,9 +88,11 @@ export function studentEpisodeRunner(settings: StudentAgentSettings): {
   close: () => Promise<void>;
 } {
   const retrieval = settings.retrieval;
+  const compatibility = settings.compatibility ?? 'studio';
   const pool = new SandboxPool(
     {
       ...settings.sandbox,
+      compatibility,
       ...(retrieval ? { webSearch: (query: string, signal?: AbortSignal) => retrieval.search(query, passagesPerSearch, signal) } : {}),
     },
     Math.max(1, settings.warmEpisodes ?? 2),
@@ -107,6 +115,7 @@ export function studentEpisodeRunner(settings: StudentAgentSettings): {
           mode: settings.mode,
           maxSteps: settings.maxSteps,
           sampling: settings.sampling,
+          compatibility,
           ...(settings.streamText ? { streamText: true } : {}),
           ...(settings.symbolic ? { symbolic: settings.symbolic } : {}),
           signal,

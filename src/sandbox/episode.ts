@@ -2,6 +2,7 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type RetrievedPassage } from '../retrieval/types';
+import { type Compatibility } from '../trajectory/compatibility';
 import { formatWebSearchResult } from '../retrieval/webSearchText';
 import { type IsolationMode, type LaunchPlan } from './isolation';
 import { truncateHeadTail } from './observation';
@@ -36,6 +37,8 @@ export interface EpisodeLaunch {
   prestartCandidates: boolean;
   /** A web_search answer that takes longer fails the call (the step's clock is paused while waiting). */
   toolTimeoutSeconds: number;
+  /** Whose rules the outcomes follow (the worker gets the same setting in its start-up config). */
+  compatibility: Compatibility;
 }
 
 class AbortError extends Error {
@@ -89,16 +92,29 @@ function stateLostOutcome(kind: 'killed' | 'crash', message: string, durationMs:
 const HOST_PRINT_CAP = 250_000;
 const HOST_LAST_VALUE_CAP = 100_000;
 
-function toExecOutcome(outcome: WorkerOutcome, webSearchCalls: WebSearchCall[], durationMs: number): ExecOutcome {
+function toExecOutcome(outcome: WorkerOutcome, webSearchCalls: WebSearchCall[], durationMs: number, compatibility: Compatibility): ExecOutcome {
   const raw = outcome.rawOutput ?? '';
+  // Under `reference` the logs are print output only; bytes written straight to fd 1/2 (C libraries) are not.
+  const shownRaw = compatibility === 'reference' ? '' : raw;
   const result: ExecOutcome = {
     // Bytes written straight to fd 1/2 come after the Python-level prints (their interleaving is not kept).
-    printOutput: truncateHeadTail(outcome.printOutput + raw, HOST_PRINT_CAP),
-    printedChars: outcome.printedChars + raw.length,
+    printOutput: truncateHeadTail(outcome.printOutput + shownRaw, HOST_PRINT_CAP),
+    printedChars: outcome.printedChars + shownRaw.length,
     lastValue: truncateHeadTail(outcome.lastValue, HOST_LAST_VALUE_CAP),
     webSearchCalls,
     durationMs,
   };
+  if (outcome.stdoutOutput !== undefined || shownRaw) {
+    result.stdoutOutput = truncateHeadTail(outcome.stdoutOutput ?? outcome.printOutput, HOST_PRINT_CAP);
+  }
+  const stderr = (outcome.stderrOutput ?? '') + raw;
+  if (stderr) result.stderrOutput = truncateHeadTail(stderr, HOST_PRINT_CAP);
+  if (outcome.syntax) {
+    result.syntaxError = {
+      ...(outcome.syntax.text !== null ? { text: truncateHeadTail(outcome.syntax.text, HOST_LAST_VALUE_CAP) } : {}),
+      ...(outcome.syntax.offset !== null ? { offset: outcome.syntax.offset } : {}),
+    };
+  }
   if (outcome.error) {
     const { offset: _offset, ...error } = outcome.error;
     result.error = error satisfies ExecError;
@@ -120,6 +136,7 @@ type PendingCandidates =
  */
 export class SandboxEpisode implements PythonEpisode {
   readonly isolation: IsolationMode;
+  readonly compatibility: Compatibility;
   private worker: SandboxWorker | undefined;
   private workFolder: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -133,6 +150,7 @@ export class SandboxEpisode implements PythonEpisode {
 
   private constructor(private readonly launch: EpisodeLaunch) {
     this.isolation = launch.mode;
+    this.compatibility = launch.compatibility;
   }
 
   /** Creates the work folder and starts the worker; resolves once Python is ready for the first step. */
@@ -264,7 +282,7 @@ export class SandboxEpisode implements PythonEpisode {
       return this.lostStateOutcome(end, startedAt, calls, signal);
     }
     if (!worker && this.launch.replayCandidates) this.history.push(code);
-    return toExecOutcome(end.value, calls, Date.now() - startedAt);
+    return toExecOutcome(end.value, calls, Date.now() - startedAt, this.launch.compatibility);
   }
 
   runCandidates(codes: readonly string[], isolation: CandidateIsolation, signal?: AbortSignal): Promise<CandidateExecution[]> {
@@ -318,7 +336,7 @@ export class SandboxEpisode implements PythonEpisode {
       const got = outcomes.get(index);
       const calls = byCandidate.get(index) ?? [];
       if (!got) return { outcome: stateLostOutcome('crash', 'the candidate process gave no result', Date.now() - startedAt, calls) };
-      const outcome = toExecOutcome(got.outcome, calls, got.at - startedAt);
+      const outcome = toExecOutcome(got.outcome, calls, got.at - startedAt, this.launch.compatibility);
       // A candidate killed by the worker loses only its own copy of the state, never the episode's.
       if (outcome.error && (outcome.error.kind === 'killed' || outcome.error.kind === 'crash')) outcome.error.stateLost = false;
       return { outcome };

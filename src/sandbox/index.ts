@@ -6,6 +6,8 @@ import { type EpisodeOptions, prepareSandbox } from './prepare';
  *
  * - `types.ts`: the contract the agent loop uses (`PythonEpisode`, `ExecOutcome`).
  * - `observation.ts`: the observation text the model reads (METHOD §2 shapes, head/tail truncation).
+ *   The `compatibility` option (`EpisodeOptions`, `ObservationOptions`) chooses the studio's rules or the
+ *   reference's for the last value, the execution logs (stderr shown or not) and the syntax-error caret.
  * - `prepare.ts`: options → interpreter (`interpreter.ts`, probed once) + isolation (`isolation.ts`:
  *   bubblewrap probe, the mode a setting gets, the launch plan with its mounts and cleared environment).
  * - `episode.ts`: one episode's state; queues its operations; restarts the worker after a kill or crash

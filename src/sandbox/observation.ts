@@ -1,4 +1,5 @@
-import { type ExecError, type ExecOutcome } from './types';
+import { type Compatibility } from '../trajectory/compatibility';
+import { type ExecError, type ExecOutcome, type SyntaxErrorPosition } from './types';
 
 /**
  * The observation turns the model reads after each step, in the shapes of METHOD §2. These are protocols
@@ -38,20 +39,55 @@ export function formatSuccessObservation(outcome: Pick<ExecOutcome, 'printOutput
   );
 }
 
+/** What shapes an observation beside the outcome itself. */
+export interface ObservationOptions {
+  /** Whose rules the text follows where the studio and the reference differ (default `studio`). */
+  compatibility?: Compatibility;
+}
+
+/** The text the SAG vote compares for an outcome: what the code printed to stdout (never stderr warnings). */
+export function voteOutputOf(outcome: Pick<ExecOutcome, 'printOutput' | 'stdoutOutput'>): string {
+  return outcome.stdoutOutput ?? outcome.printOutput;
+}
+
+/**
+ * The studio's caret line: spaces (tabs kept, so the caret lines up however tabs are shown) up to the column
+ * the parser points at. Columns count code points, as Python's do.
+ */
+function caretUnder(line: string, offset: number): string {
+  const before = Array.from(line).slice(0, Math.max(0, offset - 1));
+  return `${before.map((c) => (c === '\t' ? '\t' : ' ')).join('')}^`;
+}
+
+/** `Code parsing failed on line <n> due to: <Type>` then the line, a caret line and the parser's message. */
+function parseErrorText(error: ExecError, syntax: SyntaxErrorPosition | undefined, compatibility: Compatibility): string {
+  if (compatibility === 'reference' && syntax) {
+    // The reference pastes Python's line as it is (no newline is added when Python's text has none, so the
+    // caret then follows on the same line) and indents the caret by the 1-based offset: one column to the right.
+    return (
+      `Code parsing failed on line ${error.line ?? 'None'} due to: ${error.type}\n` +
+      `${syntax.text ?? 'None'}${' '.repeat(syntax.offset ?? 0)}^\nError: ${error.message}`
+    );
+  }
+  const lines = [`Code parsing failed on line ${error.line ?? 1} due to: ${error.type}`];
+  const line = syntax?.text?.replace(/\r?\n$/, '') ?? error.statement;
+  if (line) {
+    lines.push(line);
+    if (syntax?.offset !== undefined && syntax.text !== undefined) lines.push(caretUnder(line, syntax.offset));
+  }
+  lines.push(`Error: ${error.message}`);
+  return lines.join('\n');
+}
+
 /**
  * The error text of METHOD §2:
- * - parse errors: `Code parsing failed on line <n> due to: SyntaxError` then the offending line and the
- *   parser's message;
+ * - parse errors: `Code parsing failed on line <n> due to: SyntaxError`, the offending line, a caret line
+ *   under the column (when the outcome's `syntaxError` says where), and the parser's message;
  * - execution errors: `Code execution failed at line '<statement>' due to: <Type>: <message>`;
  * - a state loss (wall-clock kill, crash) adds a sentence saying that earlier variables are gone.
  */
-export function formatErrorText(error: ExecError): string {
-  if (error.kind === 'parse') {
-    const lines = [`Code parsing failed on line ${error.line ?? 1} due to: ${error.type}`];
-    if (error.statement) lines.push(error.statement);
-    lines.push(`Error: ${error.message}`);
-    return lines.join('\n');
-  }
+export function formatErrorText(error: ExecError, syntax?: SyntaxErrorPosition, options: ObservationOptions = {}): string {
+  if (error.kind === 'parse') return parseErrorText(error, syntax, options.compatibility ?? 'studio');
   const where = error.statement ? ` at line '${error.statement}'` : '';
   let text = `Code execution failed${where} due to: ${error.type}: ${error.message}`;
   if (error.stateLost) {
@@ -61,22 +97,27 @@ export function formatErrorText(error: ExecError): string {
 }
 
 /**
- * The error turn: `Call id: call_<k>\nError:\n<error text>\n<retry instruction>\n`. Parse errors carry no
- * `Call id` line (the reference records no tool call when the code does not parse). When an execution
- * error follows some printing, the printed logs come first as an observation, as the reference shows them;
- * a parse error never repeats an earlier step's output.
+ * The error turn: `Call id: call_<k>\nError:\n<error text>\n<retry instruction>\n`. A Python syntax error
+ * carries the `Call id` line too (the reference records the call before it runs the code); only a reply with no
+ * code at all has none, and the agent loop writes that turn itself. When an execution error follows some
+ * printing, the printed logs come first as an observation, as the reference shows them; a parse error never
+ * repeats an earlier step's output (the reference does, METHOD §9; neither profile inherits that).
  */
-export function formatErrorObservation(outcome: Pick<ExecOutcome, 'printOutput'> & { error: ExecError }, callNumber: number): string {
-  const errorTurn = `Error:\n${formatErrorText(outcome.error)}\n${RETRY_INSTRUCTION}\n`;
+export function formatErrorObservation(
+  outcome: Pick<ExecOutcome, 'printOutput' | 'syntaxError'> & { error: ExecError },
+  callNumber: number,
+  options: ObservationOptions = {},
+): string {
+  const errorTurn = `${callIdLine(callNumber)}Error:\n${formatErrorText(outcome.error, outcome.syntaxError, options)}\n${RETRY_INSTRUCTION}\n`;
   if (outcome.error.kind === 'parse') return errorTurn;
   const logs = outcome.printOutput
     ? `${callIdLine(callNumber)}Observation:\nExecution logs:\n${truncateHeadTail(outcome.printOutput, PRINT_OUTPUT_LIMIT)}`
     : '';
-  return `${logs}${callIdLine(callNumber)}${errorTurn}`;
+  return `${logs}${errorTurn}`;
 }
 
 /** The observation turn for one executed step: the error shape when it failed, the success shape otherwise. */
-export function formatObservation(outcome: ExecOutcome, callNumber: number): string {
-  if (outcome.error) return formatErrorObservation({ printOutput: outcome.printOutput, error: outcome.error }, callNumber);
+export function formatObservation(outcome: ExecOutcome, callNumber: number, options: ObservationOptions = {}): string {
+  if (outcome.error) return formatErrorObservation({ printOutput: outcome.printOutput, syntaxError: outcome.syntaxError, error: outcome.error }, callNumber, options);
   return formatSuccessObservation(outcome, callNumber);
 }

@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { type Compatibility } from '../trajectory/compatibility';
 import { type EpisodeLaunch } from './episode';
 import { cachedInterpreter, type PythonInterpreterInfo } from './interpreter';
 import { cachedBubblewrapProbe, chooseIsolation, type IsolationMode, type IsolationSetting, planLaunch } from './isolation';
@@ -60,6 +61,11 @@ export interface EpisodeOptions {
    * step starts without waiting for fork(). Costs memory and CPU between steps. Default true.
    */
   prestartCandidates?: boolean;
+  /**
+   * Whose rules the step outcomes follow (default `studio`): under `reference` the last value is the last
+   * statement's value as the reference's interpreter gives it and the execution logs hold stdout only.
+   */
+  compatibility?: Compatibility;
   /** Called once with a warning when the sandbox runs with weaker isolation than bubblewrap, or the interpreter lacks numpy or sympy. */
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
@@ -120,6 +126,7 @@ export async function prepareSandbox(options: EpisodeOptions = {}): Promise<Prep
     allowedImports: allowed === null ? null : [...allowed],
     captureChars: options.outputCaptureChars ?? 60_000,
     rawOutputBytes: options.rawOutputBytes ?? 32_768,
+    compatibility: options.compatibility ?? 'studio',
   };
   const launch: EpisodeLaunch = {
     mode,
@@ -133,6 +140,7 @@ export async function prepareSandbox(options: EpisodeOptions = {}): Promise<Prep
     replayCandidates: options.replayCandidates ?? !interpreter.hasFork,
     prestartCandidates: options.prestartCandidates ?? true,
     toolTimeoutSeconds: options.toolTimeoutSeconds ?? 120,
+    compatibility: options.compatibility ?? 'studio',
   };
   return { mode, interpreter, ...(warning ? { warning } : {}), launch };
 }

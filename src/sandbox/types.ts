@@ -1,4 +1,5 @@
 import { type RetrievedPassage } from '../retrieval/types';
+import { type Compatibility } from '../trajectory/compatibility';
 
 /**
  * The contract between the agent loop and the Python sandbox. The sandbox implementation lives in this
@@ -39,14 +40,41 @@ export interface WebSearchCall {
   error?: string;
 }
 
+/**
+ * Where Python's parser stopped, for the caret line of a parse-error observation. Kept on the outcome, not in
+ * `ExecError`: trajectories store the observation text with the caret it produced, not the position.
+ */
+export interface SyntaxErrorPosition {
+  /** The source line as Python gives it in `SyntaxError.text` (a trailing newline kept when Python has one). */
+  text?: string;
+  /** `SyntaxError.offset`: the 1-based column the parser points at. */
+  offset?: number;
+}
+
 /** What one execution of model-written code produced. */
 export interface ExecOutcome {
-  /** Everything the code printed (stdout and stderr interleaved), after the output cap. */
+  /**
+   * The execution logs the observation shows, after the output cap. `studio`: everything the code printed,
+   * stdout and stderr (warnings) interleaved. `reference`: stdout only, as the reference shows only print output.
+   */
   printOutput: string;
-  /** Characters printed in total, before the cap. */
+  /** Characters of `printOutput` in total, before the cap. */
   printedChars: number;
-  /** `str()` of the last top-level expression's value; `"None"` when the code ends with a statement. */
+  /**
+   * `str()` of the step's last value. `studio`: the last top-level expression's value, `"None"` when the code
+   * ends with any other statement. `reference`: the last top-level statement's value by the reference
+   * interpreter's rules (an assignment's value, a loop's last body value, a `def`'s function...).
+   */
   lastValue: string;
+  /**
+   * What the code printed to stdout, set only when `printOutput` holds more than that (stderr text or bytes
+   * written straight to the process's output). The SAG vote compares stdout: a warning never splits a vote.
+   */
+  stdoutOutput?: string;
+  /** What went to stderr or straight to the process's file descriptors, when anything did. Under `reference` it is not in `printOutput`. */
+  stderrOutput?: string;
+  /** For a Python syntax error: the parser's line and column (see {@link SyntaxErrorPosition}). */
+  syntaxError?: SyntaxErrorPosition;
   error?: ExecError;
   /** Set when the code called `final_answer(x)`: `str(x)`. Execution stopped at that call. */
   finalAnswer?: string;
@@ -66,6 +94,8 @@ export interface CandidateExecution {
 export interface PythonEpisode {
   /** Which isolation is actually in force, e.g. `bwrap` or `rlimits`. */
   readonly isolation: string;
+  /** Which rules the outcomes follow (last value, logs); absent means `studio`. Optional for test doubles. */
+  readonly compatibility?: Compatibility;
   exec(code: string, signal?: AbortSignal): Promise<ExecOutcome>;
   /**
    * Executes each candidate from the current state. With `isolated`, no candidate sees another's side

@@ -22,6 +22,12 @@ export const workerOutcomeSchema = z.object({
   finalAnswer: z.string().optional(),
   /** Bytes written straight to fd 1/2 (bypassing sys.stdout), capped by the worker. */
   rawOutput: z.string().optional(),
+  /** stdout alone, sent when `printOutput` also holds stderr text (studio rules). */
+  stdoutOutput: z.string().optional(),
+  /** What went to sys.stderr, when anything did. */
+  stderrOutput: z.string().optional(),
+  /** A syntax error's `SyntaxError.text` and `.offset` (either may be null). */
+  syntax: z.object({ text: z.string().nullable(), offset: z.number().int().nullable() }).optional(),
   workerMs: z.number().optional(),
 });
 export type WorkerOutcome = z.infer<typeof workerOutcomeSchema>;

@@ -3,6 +3,7 @@ import { type PromptProfile } from '../agent/promptProfiles';
 import { type SamplingSettings } from '../llm/types';
 import { type RetrievalBackend } from '../retrieval/types';
 import { type EpisodeOptions, SandboxPool } from '../sandbox';
+import { type Compatibility } from '../trajectory/compatibility';
 import { type TeacherEpisodeRunner } from './teacherRun';
 
 export interface TeacherAgentSettings {
@@ -17,6 +18,8 @@ export interface TeacherAgentSettings {
   sandbox?: EpisodeOptions;
   /** Python workers started ahead of time. */
   warmEpisodes?: number;
+  /** Whose rules the observations follow (the sandbox and the loop both get it). Default `studio`. */
+  compatibility?: Compatibility;
 }
 
 /** Passages per `web_search` call (METHOD §3: top 3). */
@@ -29,9 +32,11 @@ const passagesPerSearch = 3;
  */
 export function agentEpisodeRunner(settings: TeacherAgentSettings): { runEpisode: TeacherEpisodeRunner; isolation: () => Promise<string>; close: () => Promise<void> } {
   const retrieval = settings.retrieval;
+  const compatibility = settings.compatibility ?? 'studio';
   const pool = new SandboxPool(
     {
       ...settings.sandbox,
+      compatibility,
       ...(retrieval ? { webSearch: (query: string, signal?: AbortSignal) => retrieval.search(query, passagesPerSearch, signal) } : {}),
     },
     Math.max(1, settings.warmEpisodes ?? 2),
@@ -48,6 +53,7 @@ export function agentEpisodeRunner(settings: TeacherAgentSettings): { runEpisode
         originKind: 'teacher',
         mode: { kind: 'greedy' },
         maxSteps: settings.maxSteps,
+        compatibility,
         ...(settings.sampling ? { sampling: settings.sampling } : {}),
         ...(thought ? { firstThoughtPrefix: thought.prefix, cotReply: thought.cotReply } : {}),
         signal,

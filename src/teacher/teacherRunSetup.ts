@@ -74,6 +74,7 @@ export async function prepareTeacherRun(config: TeacherRunConfig, services: Teac
     maxSteps: config.maxSteps,
     sampling: { temperature: config.agentTemperature, seed: config.seed },
     sandbox: services.sandbox,
+    compatibility: config.compatibility,
     // A few workers start ahead; the rest start while their question's CoT call is in flight.
     warmEpisodes: services.warmEpisodes ?? Math.min(config.concurrency, 4),
   });

@@ -93,6 +93,8 @@ export const originSchema = z.strictObject({
       voteKeys: z.enum(['exact', 'normalized']).optional(),
     })
     .optional(),
+  /** The compatibility profile the run followed (observations, scoring, filter; docs/COMPATIBILITY.md). */
+  compatibility: compatibilitySchema.optional(),
   /** For imports: the file the record was read from and its line (1-based). */
   importedFrom: z.strictObject({ file: z.string(), line: z.int().positive().optional(), format: z.string() }).optional(),
   /** ISO 8601 time the run started. */
@@ -151,8 +153,10 @@ export const observationSchema = z.strictObject({
   printOutput: z.string(),
   /** Characters printed before the cap. */
   printedChars: nonNegativeInt.optional(),
-  /** `str()` of the last expression's value; `"None"` after a statement. */
+  /** The "last output" shown to the model: under `studio` the last expression's value (`"None"` after a statement); under `reference` the last top-level statement's value. */
   lastValue: z.string(),
+  /** What the code wrote to stderr (warnings). Under `studio` it is also interleaved in `printOutput`; under `reference` the model never sees it. */
+  stderr: z.string().optional(),
   error: execErrorSchema.optional(),
   /** Set when the code called `final_answer(x)`: `str(x)`. */
   finalAnswer: z.string().optional(),
@@ -172,7 +176,7 @@ export const sagCandidateSchema = z.strictObject({
   /** Parsed and executed without error (a `final_answer` call counts as valid). */
   valid: z.boolean(),
   error: execErrorSchema.optional(),
-  /** What the vote compares: the candidate's exact print output. */
+  /** What the vote compares: the candidate's exact stdout (warnings never split a vote). */
   voteKey: z.string(),
   printOutput: z.string(),
   lastValue: z.string().optional(),
@@ -546,6 +550,7 @@ export function observationFromOutcome(outcome: ExecOutcome, text?: string): Obs
   };
   if (outcome.error) observation.error = { ...outcome.error };
   if (outcome.finalAnswer !== undefined) observation.finalAnswer = outcome.finalAnswer;
+  if (outcome.stderrOutput) observation.stderr = outcome.stderrOutput;
   if (text !== undefined) observation.text = text;
   return observation;
 }

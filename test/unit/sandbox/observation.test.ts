@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   formatErrorObservation,
+  formatErrorText,
   formatObservation,
   LAST_VALUE_LIMIT,
   PRINT_OUTPUT_LIMIT,
   RETRY_INSTRUCTION,
   truncateHeadTail,
+  voteOutputOf,
 } from '../../../src/sandbox/observation';
 import { type ExecOutcome } from '../../../src/sandbox/types';
 
@@ -33,12 +35,42 @@ void describe('observation text', () => {
     assert.ok(text.startsWith('Call id: call_1\nObservation:\nExecution logs:\nbefore\nCall id: call_1\nError:\n'));
   });
 
-  void it('renders a parse error without a Call id line and without any earlier output', () => {
+  void it('renders a parse error with a Call id line, a caret under the column, and without any earlier output', () => {
     const error = { kind: 'parse' as const, type: 'SyntaxError', message: 'invalid syntax (<unknown>, line 4)', line: 4, statement: 'def f(:' };
-    const text = formatErrorObservation({ printOutput: 'stale output from before\n', error }, 5);
-    assert.equal(text, `Error:\nCode parsing failed on line ${error.line} due to: SyntaxError\n${error.statement}\nError: ${error.message}\n${RETRY_INSTRUCTION}\n`);
-    assert.ok(!text.includes('Call id'));
+    const text = formatErrorObservation({ printOutput: 'stale output from before\n', error, syntaxError: { text: 'def f(:\n', offset: 7 } }, 5);
+    assert.equal(text, `Call id: call_5\nError:\nCode parsing failed on line 4 due to: SyntaxError\ndef f(:\n      ^\nError: ${error.message}\n${RETRY_INSTRUCTION}\n`);
     assert.ok(!text.includes('stale output'));
+  });
+
+  void it('under the reference profile, indents the caret by the offset and pastes the line as Python gave it', () => {
+    const error = { kind: 'parse' as const, type: 'SyntaxError', message: "'(' was never closed (<unknown>, line 2)", line: 2, statement: 'y = (' };
+    // local_python_executor.py:1546-1553: `{e.text}{' ' * offset}^`, so a line without its newline gets the caret glued on.
+    assert.equal(
+      formatErrorText(error, { text: 'y = (', offset: 5 }, { compatibility: 'reference' }),
+      `Code parsing failed on line 2 due to: SyntaxError\ny = (     ^\nError: ${error.message}`,
+    );
+    assert.equal(
+      formatErrorText(error, { text: 'y = (\n', offset: 5 }, { compatibility: 'reference' }),
+      `Code parsing failed on line 2 due to: SyntaxError\ny = (\n     ^\nError: ${error.message}`,
+    );
+    // Python gave no line: the reference prints `None` there.
+    assert.equal(formatErrorText(error, { offset: 5 }, { compatibility: 'reference' }), `Code parsing failed on line 2 due to: SyntaxError\nNone     ^\nError: ${error.message}`);
+  });
+
+  void it('keeps tabs in the studio caret line so the caret lines up with tab-indented code', () => {
+    const error = { kind: 'parse' as const, type: 'SyntaxError', message: 'invalid syntax', line: 1 };
+    assert.equal(formatErrorText(error, { text: '\tx = 5 $ 3\n', offset: 8 }), 'Code parsing failed on line 1 due to: SyntaxError\n\tx = 5 $ 3\n\t      ^\nError: invalid syntax');
+  });
+
+  void it('omits the caret line when the position is unknown (a stored error without it)', () => {
+    const error = { kind: 'parse' as const, type: 'SyntaxError', message: 'invalid syntax', line: 3, statement: 'x = = 1' };
+    assert.equal(formatErrorText(error), 'Code parsing failed on line 3 due to: SyntaxError\nx = = 1\nError: invalid syntax');
+    assert.equal(formatErrorText(error, undefined, { compatibility: 'reference' }), 'Code parsing failed on line 3 due to: SyntaxError\nx = = 1\nError: invalid syntax');
+  });
+
+  void it('votes on stdout when the logs also hold stderr text', () => {
+    assert.equal(voteOutputOf(outcome({ printOutput: 'Warning: overflow\n7\n', stdoutOutput: '7\n' })), '7\n');
+    assert.equal(voteOutputOf(outcome({ printOutput: '7\n' })), '7\n');
   });
 
   void it('says that the state is gone after a wall-clock kill', () => {
