@@ -7,6 +7,17 @@ trainer (train_lora.py) turns the lists into tensors.
 Input format: one JSON object per line, ``{"messages": [{"role": ..., "content": ..., "weight": 0|1}, ...]}``
 (OpenAI / TRL chat messages). ``weight`` applies to assistant messages: 1 trains on that turn, 0 keeps it as
 context only. An assistant message without ``weight`` is trained on. Other roles are never trained on.
+
+Which tokens of a trained assistant turn carry loss follows the export's compatibility profile (the export
+manifest's ``compatibility``, passed to the trainer as ``--compat``), exactly as the studio's export preview
+(src/trajectory/tokenMask.ts) shows it. For the Qwen template ``<|im_start|>assistant\n{content}<|im_end|>\n``:
+
+* ``studio``: the content and ``<|im_end|>``, the tokens the model writes when it is served;
+* ``reference``: also the newline after ``<|im_start|>assistant`` and the one after ``<|im_end|>``, as the
+  method's reference trains them (TRL's completion-only collator between ``<|im_start|>assistant`` and the next
+  ``<|im_start|>user``).
+
+A token carries loss when its first character lies inside a trained span.
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant", "tool")
+#: compatibility profiles, as the export manifest names them; the first is the default
+LOSS_MASKS = ("studio", "reference")
 
 
 class DataError(ValueError):
@@ -113,14 +126,49 @@ def render(tokenizer: Any, messages: Sequence[dict], add_generation_prompt: bool
     return tokenizer.apply_chat_template(_template_messages(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
 
 
-def trainable_char_spans(tokenizer: Any, messages: Sequence[dict], where: str) -> Tuple[str, List[Tuple[int, int]]]:
+def export_compatibility(data_path: str, requested: Optional[str] = None) -> str:
+    """The profile to mask the loss with: ``requested`` (the trainer's ``--compat``) or, without it, the
+    ``compatibility`` the studio's export manifest (``<data>.manifest.json``) records; ``studio`` when neither
+    says. A flag that contradicts the manifest beside the data is an error: the preview the user checked would
+    not be what is trained."""
+    manifest_path = data_path + ".manifest.json"
+    recorded: Optional[str] = None
+    try:
+        with open(manifest_path, "r", encoding="utf-8") as f:
+            manifest = json.load(f)
+    except FileNotFoundError:
+        manifest = None
+    except (OSError, json.JSONDecodeError) as err:
+        raise DataError(f"{manifest_path}: cannot read the export manifest ({err})") from None
+    if isinstance(manifest, dict) and "compatibility" in manifest:
+        recorded = manifest["compatibility"]
+        if recorded not in LOSS_MASKS:
+            raise DataError(f"{manifest_path}: compatibility: expected one of {', '.join(LOSS_MASKS)}, got {recorded!r}")
+    if requested is not None:
+        _check_loss_mask(requested)
+        if recorded is not None and recorded != requested:
+            raise DataError(f"{manifest_path}: compatibility: the data was exported for {recorded!r} but the trainer was asked for --compat {requested}")
+        return requested
+    return recorded or LOSS_MASKS[0]
+
+
+def _check_loss_mask(loss_mask: str) -> str:
+    if loss_mask not in LOSS_MASKS:
+        raise DataError(f"unknown compatibility profile {loss_mask!r}: expected one of {', '.join(LOSS_MASKS)}")
+    return loss_mask
+
+
+def trainable_char_spans(tokenizer: Any, messages: Sequence[dict], where: str, loss_mask: str = "studio") -> Tuple[str, List[Tuple[int, int]]]:
     """The rendered conversation and the character spans of the trained assistant turns.
 
-    A turn's span runs from the end of the prompt rendered up to it (with the generation prompt, so the
-    ``<|im_start|>assistant`` header is context) to the end of the conversation rendered through it, so it
-    covers the turn's text and its end-of-turn token. This needs a template whose renders of a prefix are
-    prefixes of the full render, which chat templates are; one that is not is reported, not guessed around.
+    A turn's text runs from the end of the prompt rendered up to it (with the generation prompt, which ends with
+    the ``<|im_start|>assistant`` header) to the end of the conversation rendered through it (its content, the
+    end-of-turn token and what the template writes after it). ``studio`` trains that text without the whitespace
+    after the end-of-turn token; ``reference`` trains it whole and adds the whitespace that ends the header. This
+    needs a template whose renders of a prefix are prefixes of the full render, which chat templates are; one that
+    is not is reported, not guessed around.
     """
+    _check_loss_mask(loss_mask)
     full = render(tokenizer, messages)
     spans: List[Tuple[int, int]] = []
     for i, message in enumerate(messages):
@@ -132,7 +180,14 @@ def trainable_char_spans(tokenizer: Any, messages: Sequence[dict], where: str) -
             raise DataError(f"{where}: the chat template does not render messages[{i}] as a continuation of the earlier turns; cannot tell which tokens are the assistant's")
         if not full.startswith(through):
             raise DataError(f"{where}: the chat template renders the conversation through messages[{i}] differently from the whole conversation; cannot mask the loss reliably")
-        spans.append((len(before), len(through)))
+        if loss_mask == "reference":
+            start, end = len(before.rstrip()), len(through)
+        else:
+            start, end = len(before), len(before) + len(through[len(before):].rstrip())
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
     return full, spans
 
 
@@ -156,10 +211,10 @@ def _tokenize_with_offsets(tokenizer: Any, text: str) -> Tuple[List[int], Option
         return list(encoded["input_ids"]), None
 
 
-def tokenize_conversation(tokenizer: Any, conversation: Conversation, max_length: int, where: str = "data.jsonl") -> TokenizedExample:
+def tokenize_conversation(tokenizer: Any, conversation: Conversation, max_length: int, where: str = "data.jsonl", loss_mask: str = "studio") -> TokenizedExample:
     """Token ids and labels for one conversation; labels are IGNORE_INDEX outside the trained turns."""
     location = f"{where}:{conversation.line}"
-    full, spans = trainable_char_spans(tokenizer, conversation.messages, location)
+    full, spans = trainable_char_spans(tokenizer, conversation.messages, location, loss_mask)
     ids, offsets = _tokenize_with_offsets(tokenizer, full)
     labels = [IGNORE_INDEX] * len(ids)
     if offsets is not None:
@@ -189,6 +244,8 @@ class DatasetReport:
     truncated: int
     dropped_no_trainable_tokens: int
     max_length: int
+    #: the compatibility profile the loss mask followed
+    loss_mask: str
     longest: int
     mean_length: float
     trainable_tokens: int
@@ -200,10 +257,11 @@ class DatasetReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def tokenize_dataset(tokenizer: Any, conversations: Sequence[Conversation], max_length: int, where: str = "data.jsonl") -> Tuple[List[TokenizedExample], DatasetReport]:
+def tokenize_dataset(tokenizer: Any, conversations: Sequence[Conversation], max_length: int, where: str = "data.jsonl", loss_mask: str = "studio") -> Tuple[List[TokenizedExample], DatasetReport]:
     """Tokenises every conversation. An example whose trained turns all fall beyond max_length has nothing to
     learn from and is left out, and counted in the report (never silently)."""
-    tokenized = [tokenize_conversation(tokenizer, c, max_length, where) for c in conversations]
+    _check_loss_mask(loss_mask)
+    tokenized = [tokenize_conversation(tokenizer, c, max_length, where, loss_mask) for c in conversations]
     kept = [t for t in tokenized if t.trainable_tokens > 0]
     lengths = [t.full_length for t in tokenized]
     report = DatasetReport(
@@ -212,6 +270,7 @@ def tokenize_dataset(tokenizer: Any, conversations: Sequence[Conversation], max_
         truncated=sum(1 for t in tokenized if t.truncated),
         dropped_no_trainable_tokens=len(tokenized) - len(kept),
         max_length=max_length,
+        loss_mask=loss_mask,
         longest=max(lengths) if lengths else 0,
         mean_length=(sum(lengths) / len(lengths)) if lengths else 0.0,
         trainable_tokens=sum(t.trainable_tokens for t in kept),

@@ -76,6 +76,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--per-device-batch", type=int, default=1)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-length", type=int, default=10240)
+    p.add_argument("--compat", choices=list(train_data.LOSS_MASKS), default=None,
+                   help="compatibility profile of the export: which tokens of an assistant turn carry loss "
+                        "(default: the 'compatibility' of <data>.manifest.json beside the data, else studio)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--bf16", dest="bf16", action="store_true", default=None, help="bf16 (default where the GPU supports it)")
     p.add_argument("--no-bf16", dest="bf16", action="store_false")
@@ -179,7 +182,8 @@ def run_check(args: argparse.Namespace) -> int:
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(args.base_model, trust_remote_code=args.trust_remote_code)
-            _, data_report = train_data.tokenize_dataset(tokenizer, conversations, args.max_length, args.data)
+            compat = train_data.export_compatibility(args.data, args.compat)
+            _, data_report = train_data.tokenize_dataset(tokenizer, conversations, args.max_length, args.data, compat)
             report["data"] = data_report.as_dict()
             if data_report.truncated:
                 warnings.append(f"{data_report.truncated} of {data_report.examples} examples are longer than {args.max_length} tokens and will be truncated")
@@ -287,7 +291,9 @@ def train(args: argparse.Namespace) -> int:
         tokenizer = AutoTokenizer.from_pretrained(args.base_model, trust_remote_code=args.trust_remote_code)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         conversations = train_data.load_conversations(args.data)
-        examples, data_report = train_data.tokenize_dataset(tokenizer, conversations, args.max_length, args.data)
+        compat = train_data.export_compatibility(args.data, args.compat)
+        examples, data_report = train_data.tokenize_dataset(tokenizer, conversations, args.max_length, args.data, compat)
+        say(f"loss mask: the {compat} profile")
         if not examples:
             raise train_data.DataError(f"{args.data}: no example has a trained token within {args.max_length} tokens")
         plan = train_data.plan_steps(len(examples), args.effective_batch, args.per_device_batch, world, args.epochs)

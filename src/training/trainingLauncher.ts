@@ -17,6 +17,7 @@ import {
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState, type RunStore, finalRunStates, newRunId, parseRunRecord } from './runRecord';
 import { expandRemoteHome, quoteShellArg, remoteJoin, shellCommand } from './shellQuote';
 import { type SshSession } from './sshSession';
+import { exportCompatibilityOf } from '../trajectory/sftExport';
 
 /** What to train, where. */
 export interface LaunchSpec {
@@ -136,7 +137,20 @@ export class TrainingLauncher {
 
     const entry = basename(spec.scriptFiles[0] ?? '');
     const overrides = spec.overrides ?? {};
-    const trainerArgs = ['--data', RunFiles.data, '--output', '.', '--base-model', spec.baseModel, '--data-sha256', dataSha256, ...overridesToArgs(overrides)];
+    // Only the data file travels to the host, so the export's compatibility (which loss mask) goes as a flag.
+    const compatibility = await exportCompatibilityOf(spec.dataFile);
+    const trainerArgs = [
+      '--data',
+      RunFiles.data,
+      '--output',
+      '.',
+      '--base-model',
+      spec.baseModel,
+      '--data-sha256',
+      dataSha256,
+      ...(compatibility ? ['--compat', compatibility] : []),
+      ...overridesToArgs(overrides),
+    ];
 
     if (!spec.skipCheck) {
       yield { kind: 'progress', message: 'Checking the environment and data on the host', fraction: 0.8 };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readJsonLines, type LineProblem } from './jsonlLines';
+import { MISSING_CODE_BLOCK_TYPE } from './stepErrors';
 import { newTrajectory, type Observation, type Step, type StepError, type TaskDomain, type Trajectory } from './schema';
 
 /**
@@ -14,7 +15,12 @@ import { newTrajectory, type Observation, type Step, type StepError, type TaskDo
  * Each assistant message becomes a step (thought, code blocks, raw text); the next tool-response or user
  * message becomes its observation, parsed into print output / last value / error and kept verbatim in
  * `observation.text` so exports replay exactly what the teacher saw. Tool-call messages are skipped (the
- * code is already in the assistant text).
+ * code is already in the assistant text). A run that hit the step limit also keeps the fallback call's reply
+ * (`fromFallback`, `fallbackOutput`), from which the export builds the reference's extra fallback example.
+ *
+ * A reply that had no parsable code block (the reference's "Error in code parsing") is stored as a parse error
+ * of type {@link MISSING_CODE_BLOCK_TYPE}, as the studio's agent stores it; a `SyntaxError` in the code keeps its
+ * Python type, so the teacher filter can tell the two apart (METHOD §6).
  */
 
 export class ReferenceImportError extends Error {
@@ -63,13 +69,19 @@ function normalizeRole(role: unknown, field: string): string {
   return role.replace(/^MessageRole\./i, '').toLowerCase().replace(/_/g, '-');
 }
 
-function messagesOf(record: Record<string, unknown>): Message[] {
+/** The record's `log_data`, parsed when it is a JSON string (the Hugging Face copies store it so). */
+function logDataOf(record: Record<string, unknown>): { log: unknown; field: string } {
   if ('log_data' in record && (record.log_data === null || record.log_data === '' || (typeof record.log_data === 'object' && Object.keys(record.log_data).length === 0))) {
-    // The reference writes an empty log when its agent run failed; its own training preprocessing skips such records.
-    throw new ReferenceImportError('log_data', `is ${JSON.stringify(record.log_data)}: the run recorded no conversation for this question (the reference skips such records too)`);
+    // The reference writes `log_data: null` (with an `error` field) when its agent run raised; its filter and its
+    // training preprocessing skip such records.
+    const error = typeof record.error === 'string' && record.error.trim() !== '' ? ` with the error "${record.error.trim().split('\n')[0]}"` : '';
+    throw new ReferenceImportError(
+      'log_data',
+      `is ${JSON.stringify(record.log_data)}: the reference's agent run for this question failed${error}, so the record holds no conversation to import (the reference leaves such records out of training too); run the question again to get a trajectory`,
+    );
   }
   let log: unknown = record.log_data ?? record.messages;
-  let field = record.log_data !== undefined ? 'log_data' : 'messages';
+  const field = record.log_data !== undefined ? 'log_data' : 'messages';
   if (typeof log === 'string') {
     try {
       log = JSON.parse(log) as unknown;
@@ -77,16 +89,54 @@ function messagesOf(record: Record<string, unknown>): Message[] {
       throw new ReferenceImportError(field, `is a string but not JSON: ${(err as Error).message}`);
     }
   }
-  if (typeof log === 'object' && log !== null && !Array.isArray(log) && 'messages' in log) {
-    log = (log as Record<string, unknown>).messages;
-    field += '.messages';
-  }
-  if (!Array.isArray(log)) throw new ReferenceImportError(field, 'expected a list of messages (or an object with "messages")');
-  return log.map((m, i) => {
+  return { log, field };
+}
+
+function readMessages(list: unknown, field: string): Message[] {
+  if (!Array.isArray(list)) throw new ReferenceImportError(field, 'expected a list of messages (or an object with "messages")');
+  return list.map((m, i) => {
     if (typeof m !== 'object' || m === null) throw new ReferenceImportError(`${field}[${i}]`, 'expected a message object');
     const r = m as Record<string, unknown>;
     return { role: normalizeRole(r.role, `${field}[${i}].role`), text: contentText(r.content, `${field}[${i}].content`) };
   });
+}
+
+function messagesOf(log: unknown, field: string): Message[] {
+  if (typeof log === 'object' && log !== null && !Array.isArray(log) && 'messages' in log) {
+    return readMessages((log as Record<string, unknown>).messages, `${field}.messages`);
+  }
+  return readMessages(log, field);
+}
+
+/**
+ * The reply of the fallback answer call, when the record has one. The reference keeps the whole fallback
+ * conversation (its own system text, the memory, the request and the reply) as the `messages` of the last
+ * entry of `original_memory.steps` (exps_research/train_utils/preprocess.py:207-212 trains on it as an extra
+ * example). Everything but the reply is already in the trajectory or comes from the export's prompt texts, so
+ * the reply is what is kept (`fallbackOutput`).
+ */
+function fallbackReplyOf(log: unknown, field: string): string | undefined {
+  if (typeof log !== 'object' || log === null || Array.isArray(log)) return undefined;
+  const memory = (log as Record<string, unknown>).original_memory;
+  if (memory === undefined || memory === null) return undefined;
+  const stepsField = `${field}.original_memory.steps`;
+  const steps = typeof memory === 'object' ? (memory as Record<string, unknown>).steps : undefined;
+  if (steps === undefined || steps === null) return undefined;
+  if (!Array.isArray(steps)) throw new ReferenceImportError(stepsField, 'expected a list of memory steps');
+  const conversations = steps.flatMap((step, i) => {
+    if (typeof step !== 'object' || step === null) return [];
+    const messages = (step as Record<string, unknown>).messages;
+    return Array.isArray(messages) && messages.length > 0 ? [{ index: i, messages: readMessages(messages, `${stepsField}[${i}].messages`) }] : [];
+  });
+  if (conversations.length === 0) return undefined;
+  if (conversations.length > 1) {
+    // Planning steps also store conversations there; the paper's runs had none, and importing them is not supported.
+    throw new ReferenceImportError(stepsField, `holds ${conversations.length} extra conversations (steps ${conversations.map((c) => c.index).join(', ')}); only the one of the max-steps fallback answer call can be imported`);
+  }
+  const { index, messages } = conversations[0];
+  const last = messages[messages.length - 1];
+  if (last?.role !== 'assistant') throw new ReferenceImportError(`${stepsField}[${index}].messages[${messages.length - 1}].role`, `the fallback conversation should end with the assistant's reply, not with a ${last?.role ?? 'missing'} message`);
+  return last.text;
 }
 
 /** Every fenced block as METHOD §2 extracts them, stripped and joined by a blank line. */
@@ -115,7 +165,8 @@ export function parseErrorText(text: string): StepError {
   if (execNoLine) return { kind: 'execution', type: execNoLine[1], message: execNoLine[2] };
   const parse = /^Code parsing failed on line (\d+) due to: ([\w.]+)([\s\S]*)$/.exec(body);
   if (parse) return { kind: 'parse', type: parse[2], message: parse[3].replace(/^[:\s]+/, ''), line: Number(parse[1]) };
-  if (/^Error in code parsing|SyntaxError/.test(body)) return { kind: 'parse', type: 'SyntaxError', message: body };
+  if (/^Error in code parsing/.test(body)) return { kind: 'parse', type: MISSING_CODE_BLOCK_TYPE, message: body };
+  if (/SyntaxError/.test(body)) return { kind: 'parse', type: 'SyntaxError', message: body };
   return { kind: 'execution', type: 'Error', message: body };
 }
 
@@ -168,7 +219,9 @@ function guessDomain(question: string, gold: string | undefined): TaskDomain {
 export function trajectoryFromReferenceRecord(value: unknown, line: number, options: ReferenceImportOptions): Trajectory {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ReferenceImportError('$', 'expected a JSON object');
   const record = value as Record<string, unknown>;
-  const messages = messagesOf(record);
+  const { log, field } = logDataOf(record);
+  const messages = messagesOf(log, field);
+  const fallbackReply = fallbackReplyOf(log, field);
 
   const taskTurn = messages.find((m) => m.role === 'user');
   const question = textField(record, ['question', 'task']) ?? taskTurn?.text.replace(/^New task:\n/, '');
@@ -224,6 +277,12 @@ export function trajectoryFromReferenceRecord(value: unknown, line: number, opti
     const answeredByCall = last !== undefined && /\bfinal_answer\s*\(/.test(last.code) && !last.observation?.error;
     if (answeredByCall && last.observation) last.observation.finalAnswer = generated;
     t.fromFallback = !answeredByCall;
+  }
+  if (fallbackReply !== undefined) {
+    // The run hit the step limit: the answer is the fallback reply (generated_answer is that reply as well).
+    t.fromFallback = true;
+    t.fallbackOutput = fallbackReply;
+    t.finalAnswer ??= fallbackReply.trim();
   }
   const score = record.score;
   if (typeof score === 'number' || typeof score === 'boolean') {

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { compatibilitySchema, type Compatibility } from './compatibility';
 import { formatObservation } from '../sandbox/observation';
 import { type ExecOutcome } from '../sandbox/types';
 import { writeJsonlAtomically } from './jsonlWriters';
 import { type Observation, type ReviewStatus, type Step, type Trajectory } from './schema';
 import { sftPromptHash, sftTaskTurn, type SftPrompt } from './sftPrompt';
+import { describeLossMask, fallbackExampleTrainsSteps } from './trainingProfile';
 
 /**
  * Training data from trajectories (METHOD §7). One trajectory becomes one conversation: the short system
@@ -14,6 +17,10 @@ import { sftPromptHash, sftTaskTurn, type SftPrompt } from './sftPrompt';
  * Formats: `openai` (OpenAI / TRL chat messages, `weight: 0|1` on assistant turns), `axolotl` (messages
  * with `train: true|false` on every turn) and `sharegpt` (LLaMA-Factory; it cannot switch loss off for one
  * turn, so conversations with excluded steps are skipped and reported, never trained on by accident).
+ *
+ * A run that hit the step limit and answered through the fallback call gives a second example, the fallback
+ * conversation (METHOD §7; exps_research/train_utils/preprocess.py:207-212 of the reference). Which of its turns
+ * carry loss follows the compatibility profile (trainingProfile.ts).
  */
 
 export type SftFormat = 'openai' | 'axolotl' | 'sharegpt';
@@ -29,6 +36,8 @@ export interface SftTurn {
 }
 
 export interface SftConversation {
+  /** `fallback`: the extra example of a run that ended with the fallback answer call. Absent: the trajectory's. */
+  kind?: 'trajectory' | 'fallback';
   trajectoryId: string;
   taskId: string;
   question: string;
@@ -81,6 +90,56 @@ export function buildSftConversation(t: Trajectory, prompt: SftPrompt): SftConve
     if (!isLast && step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i), train: false, stepIndex: i });
   });
   return { trajectoryId: t.id, taskId: t.task.id, question: t.task.question, turns: mergeTurns(turns) };
+}
+
+/** The texts of the fallback answer call (a prompt profile's `fallback system` and `fallback request`). */
+export interface FallbackPrompt {
+  system: string;
+  /** The request after the memory; `{{question}}` stands for the question. */
+  request: string;
+}
+
+/**
+ * The fallback conversation of a run that ended with the fallback answer call, as the call was made: the
+ * fallback system text, the task, every step with its observation (the last one included, the call came after
+ * it), the request, then the reply. Undefined when the trajectory has no fallback reply.
+ */
+export function buildFallbackConversation(t: Trajectory, prompt: SftPrompt, fallback: FallbackPrompt, compatibility: Compatibility): SftConversation | undefined {
+  if (t.fromFallback !== true || t.fallbackOutput === undefined) return undefined;
+  const trainSteps = fallbackExampleTrainsSteps(compatibility);
+  const turns: SftTurn[] = [
+    { role: 'system', content: fallback.system, train: false },
+    { role: 'user', content: sftTaskTurn(t.task.question, prompt), train: false },
+  ];
+  t.steps.forEach((step, i) => {
+    turns.push({ role: 'assistant', content: assistantTextOf(step), train: trainSteps && step.excludeFromTraining !== true, stepIndex: i });
+    if (step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i), train: false, stepIndex: i });
+  });
+  turns.push({ role: 'user', content: fallback.request.replaceAll('{{question}}', t.task.question), train: false });
+  // The reference stores the reply as the server returned it; the studio strips it like every other reply.
+  turns.push({ role: 'assistant', content: compatibility === 'reference' ? t.fallbackOutput : t.fallbackOutput.trim(), train: true });
+  return { kind: 'fallback', trajectoryId: t.id, taskId: t.task.id, question: t.task.question, turns: mergeTurns(turns) };
+}
+
+export interface SftExampleOptions {
+  prompt: SftPrompt;
+  /** Default `studio`. */
+  compatibility?: Compatibility;
+  /** Needed for the fallback example; without it a trajectory that has one reports it as left out. */
+  fallbackPrompt?: FallbackPrompt;
+}
+
+/**
+ * Every training example of one trajectory: its conversation, then its fallback conversation when the run
+ * ended with the fallback answer call. `missing` says why an expected fallback example could not be built.
+ */
+export function buildSftExamples(t: Trajectory, options: SftExampleOptions): { conversations: SftConversation[]; missing?: string } {
+  const conversations = [buildSftConversation(t, options.prompt)];
+  if (t.fromFallback !== true || t.fallbackOutput === undefined) return { conversations };
+  if (!options.fallbackPrompt) return { conversations, missing: 'fallback example: no fallback prompt texts were given to build it' };
+  const fallback = buildFallbackConversation(t, options.prompt, options.fallbackPrompt, options.compatibility ?? 'studio');
+  if (fallback) conversations.push(fallback);
+  return { conversations };
 }
 
 /** One line of the chosen format, or the reason the conversation cannot be written in it. */
@@ -159,9 +218,16 @@ export function exclusionReason(t: Trajectory, selection: ExportSelection): stri
 export interface ExportManifest {
   kind: 'trajectory-studio-sft-export';
   format: SftFormat;
+  /** The profile the data was built with; the trainer must mask the loss the same way (`train_lora.py --compat`). */
+  compatibility: Compatibility;
+  /** Which tokens of an assistant turn carry loss under that profile. */
+  lossMask: string;
   /** `sha256:` of the exported file's bytes: the data snapshot a training run is linked to. */
   snapshot: string;
+  /** Lines written: one per exported trajectory, plus {@link fallbackExamples}. */
   examples: number;
+  /** Extra examples of runs that ended with the fallback answer call (METHOD §7). */
+  fallbackExamples: number;
   /** Assistant turns with loss / without loss (excluded steps). */
   trainedTurns: number;
   untrainedTurns: number;
@@ -177,6 +243,10 @@ export interface ExportManifest {
 export interface ExportOptions extends ExportSelection {
   format: SftFormat;
   prompt: SftPrompt;
+  /** Default `studio`. */
+  compatibility?: Compatibility;
+  /** The fallback call's texts, for the fallback examples; without them those examples are listed as skipped. */
+  fallbackPrompt?: FallbackPrompt;
   /** Source file names recorded in the manifest. */
   sources?: readonly string[];
   /** Trajectory ids to leave out, with the reason (e.g. from the leakage check). */
@@ -193,9 +263,12 @@ export function manifestPathFor(outPath: string): string {
  * manifest's `skipped` with the reason; nothing is dropped silently.
  */
 export async function exportTrainingData(trajectories: Iterable<Trajectory>, outPath: string, options: ExportOptions): Promise<ExportManifest> {
+  const compatibility = options.compatibility ?? 'studio';
   const hash = createHash('sha256');
   const skipped: SkippedTrajectory[] = [];
   const ids: string[] = [];
+  let examples = 0;
+  let fallbackExamples = 0;
   let trainedTurns = 0;
   let untrainedTurns = 0;
   const lines = function* (): Generator<string> {
@@ -207,28 +280,38 @@ export async function exportTrainingData(trajectories: Iterable<Trajectory>, out
         skipped.push({ id: t.id, taskId: t.task.id, reason });
         continue;
       }
-      const conversation = buildSftConversation(t, options.prompt);
-      const formatted = formatSftExample(conversation, options.format);
-      if ('skip' in formatted) {
-        skipped.push({ id: t.id, taskId: t.task.id, reason: formatted.skip });
-        continue;
+      const built = buildSftExamples(t, { prompt: options.prompt, compatibility, ...(options.fallbackPrompt ? { fallbackPrompt: options.fallbackPrompt } : {}) });
+      if (built.missing !== undefined) skipped.push({ id: t.id, taskId: t.task.id, reason: built.missing });
+      let wrote = false;
+      for (const conversation of built.conversations) {
+        const formatted = formatSftExample(conversation, options.format);
+        if ('skip' in formatted) {
+          skipped.push({ id: t.id, taskId: t.task.id, reason: conversation.kind === 'fallback' ? `fallback example: ${formatted.skip}` : formatted.skip });
+          continue;
+        }
+        for (const turn of conversation.turns) {
+          if (turn.role !== 'assistant') continue;
+          if (turn.train) trainedTurns++;
+          else untrainedTurns++;
+        }
+        examples++;
+        if (conversation.kind === 'fallback') fallbackExamples++;
+        wrote = true;
+        hash.update(`${formatted.line}\n`);
+        yield formatted.line;
       }
-      for (const turn of conversation.turns) {
-        if (turn.role !== 'assistant') continue;
-        if (turn.train) trainedTurns++;
-        else untrainedTurns++;
-      }
-      ids.push(t.id);
-      hash.update(`${formatted.line}\n`);
-      yield formatted.line;
+      if (wrote) ids.push(t.id);
     }
   };
   await writeJsonlAtomically(outPath, lines(), options.signal ? { signal: options.signal } : {});
   const manifest: ExportManifest = {
     kind: 'trajectory-studio-sft-export',
     format: options.format,
+    compatibility,
+    lossMask: describeLossMask(compatibility),
     snapshot: `sha256:${hash.digest('hex')}`,
-    examples: ids.length,
+    examples,
+    fallbackExamples,
     trainedTurns,
     untrainedTurns,
     prompt: { name: options.prompt.name, sha256: sftPromptHash(options.prompt) },
@@ -239,6 +322,32 @@ export async function exportTrainingData(trajectories: Iterable<Trajectory>, out
   };
   await writeManifest(outPath, manifest);
   return manifest;
+}
+
+/**
+ * The profile an exported training file was built with, from its manifest (`<file>.manifest.json`); undefined
+ * when there is no manifest (a file made elsewhere). What a training launch passes on as `--compat`.
+ */
+export async function exportCompatibilityOf(dataPath: string): Promise<Compatibility | undefined> {
+  let text: string;
+  try {
+    text = await readFile(manifestPathFor(dataPath), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`${manifestPathFor(dataPath)}:1: not valid JSON: ${(err as Error).message}`);
+  }
+  const value = typeof manifest === 'object' && manifest !== null ? (manifest as Record<string, unknown>).compatibility : undefined;
+  // Exports made before profiles existed carry none; they were built the studio's way.
+  if (value === undefined) return 'studio';
+  const parsed = compatibilitySchema.safeParse(value);
+  if (!parsed.success) throw new Error(`${manifestPathFor(dataPath)}: compatibility: expected studio or reference, got ${JSON.stringify(value)}`);
+  return parsed.data;
 }
 
 /** (Re)writes the manifest of an export, atomically. */

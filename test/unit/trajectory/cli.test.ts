@@ -59,11 +59,12 @@ void test('import → validate → stats → export from the command line', asyn
     const exported = await cli(['export', 'data.traj.jsonl', '--out', 'train.jsonl', '--format', 'axolotl', '--benchmark', join(fixtures, 'questions.json'), '--refuse-leaks', '--tokens', '--preview', '1'], dir);
     assert.equal(exported.code, 0, exported.err);
     assert.match(exported.err, /leak: trajectory .*exact duplicate of questions\.json question m2/);
-    assert.match(exported.out, /exported 1 examples \(axolotl\)/);
+    assert.match(exported.out, /exported 1 examples \(axolotl, studio profile\)/);
     assert.match(exported.out, /⟦Thought:/);
     assert.match(exported.out, /tokens: \d+ in 1 examples/);
-    const manifest = JSON.parse(await readFile(join(dir, 'train.jsonl.manifest.json'), 'utf8')) as { snapshot: string; extra: { tokens: { examples: number } }; skipped: { reason: string }[] };
+    const manifest = JSON.parse(await readFile(join(dir, 'train.jsonl.manifest.json'), 'utf8')) as { snapshot: string; compatibility: string; extra: { tokens: { examples: number } }; skipped: { reason: string }[] };
     assert.match(manifest.snapshot, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(manifest.compatibility, 'studio', 'without --compat the export is built the studio way, and says so');
     assert.equal(manifest.extra.tokens.examples, 1);
     assert.ok(manifest.skipped.some((s) => /leaks into the benchmark/.test(s.reason)));
     assert.ok(manifest.skipped.some((s) => /review status is unreviewed/.test(s.reason)));
@@ -89,6 +90,43 @@ void test('import → validate → stats → export from the command line', asyn
     const usage = await cli(['export', 'data.traj.jsonl', '--out', 'y.jsonl', '--format', 'csv'], dir);
     assert.equal(usage.code, 2);
     assert.match(usage.err, /--format expects one of openai, axolotl, sharegpt/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+void test('export --compat reference writes the fallback example of a run that hit the step limit and records the profile', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'traj-cli-compat-'));
+  try {
+    const records = join(__dirname, '..', 'fidelity', 'fixtures', 'records-fallback.jsonl');
+    const imported = await cli(['import', records, '--format', 'reference', '--out', 'data.traj.jsonl', '--compat', 'reference'], dir);
+    assert.equal(imported.code, 0, imported.err);
+    assert.match(imported.out, /teacher filter \(reference\): 4 of 4 kept \(correct 4\)/);
+    const exported = await cli(['export', 'data.traj.jsonl', '--out', 'train.jsonl', '--status', 'unreviewed', '--compat', 'reference', '--preview', '2'], dir);
+    assert.equal(exported.code, 0, exported.err);
+    assert.match(exported.out, /exported 5 examples \(openai, reference profile, 1 of them fallback examples\)/);
+    assert.match(exported.out, /loss mask \(reference\): assistant turns: the newline after <\|im_start\|>assistant, the content, <\|im_end\|> and the newline after it/);
+    assert.match(exported.out, /===== ref-[0-9a-f]+ \(fallback example\): \d+ tokens, \d+ with loss =====/);
+    // The reference profile trains the newline after the header: the marked span opens before the reply.
+    assert.match(exported.out, /<\|im_start\|>assistant⟦\nThought:/);
+    const manifest = JSON.parse(await readFile(join(dir, 'train.jsonl.manifest.json'), 'utf8')) as { compatibility: string; examples: number; fallbackExamples: number };
+    assert.deepEqual([manifest.compatibility, manifest.examples, manifest.fallbackExamples], ['reference', 5, 1]);
+
+    const studio = await cli(['export', 'data.traj.jsonl', '--out', 'studio.jsonl', '--status', 'unreviewed', '--preview', '1'], dir);
+    assert.match(studio.out, /<\|im_start\|>assistant\n⟦Thought:/, 'the studio trains from the reply on');
+
+    // The filter's decisions travel with imported records: the record with no code block in a step is left out.
+    const filterRecords = join(__dirname, '..', 'fidelity', 'fixtures', 'records-filter.jsonl');
+    const filtered = await cli(['import', filterRecords, '--format', 'reference', '--out', 'f.traj.jsonl', '--compat', 'reference', '--keep-going'], dir);
+    assert.match(filtered.err, /records-filter\.jsonl:6: log_data: is null: the reference's agent run for this question failed/);
+    assert.match(filtered.out, /teacher filter \(reference\): 3 of 5 kept \(correct 3, parse-error 1, wrong-answer 1\)/);
+    const fromFiltered = await cli(['export', 'f.traj.jsonl', '--out', 'f.jsonl', '--status', 'unreviewed', '--compat', 'reference'], dir);
+    assert.match(fromFiltered.out, /exported 3 examples/);
+    assert.match(fromFiltered.out, /left out 1: the generation filter rejected it \(correct answer, but the reply had no code block in step 1\)/);
+
+    const bad = await cli(['export', 'data.traj.jsonl', '--out', 'x.jsonl', '--compat', 'paper'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--compat must be studio or reference, got "paper"/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

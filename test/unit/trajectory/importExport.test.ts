@@ -33,15 +33,21 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-void test('a reference record whose run left no conversation (log_data null or empty) is reported as such, by line', async () => {
+void test('a reference record whose run failed (log_data null or empty) is reported as a failed run, by line and field, with its error', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, 'records.jsonl');
-    const records = [null, {}, ''].map((log, i) => JSON.stringify({ question: `Question ${i}?`, true_answer: 'x', log_data: log }));
+    // The reference writes log_data null and the exception text when its agent run raised
+    // (exps_research/unified_framework/processors/agent.py:173-180).
+    const records = [null, {}, ''].map((log, i) => JSON.stringify({ question: `Question ${i}?`, true_answer: 'x', log_data: log, ...(i === 0 ? { error: 'Connection refused\nmore' } : {}) }));
     await writeFile(file, `${records.join('\n')}\n`);
     const { trajectories, problems } = await importReferenceRecords(file, { source: 'records.jsonl' });
     assert.equal(trajectories.length, 0);
     assert.deepEqual(problems.map((p) => [p.line, p.field]), [[1, 'log_data'], [2, 'log_data'], [3, 'log_data']]);
-    for (const p of problems) assert.match(p.message, /recorded no conversation for this question/);
+    assert.equal(
+      problems[0].message,
+      'log_data: is null: the reference\'s agent run for this question failed with the error "Connection refused", so the record holds no conversation to import (the reference leaves such records out of training too); run the question again to get a trajectory',
+    );
+    for (const p of problems.slice(1)) assert.match(p.message, /agent run for this question failed, so the record holds no conversation/);
   });
 });
 
