@@ -10,3 +10,28 @@ export function judgeEndpointFromEnvironment(io: CliIo, flag: string): ModelEndp
   }
   return new ModelEndpoint(profile, { apiKeys: environmentApiKeys(io.env) });
 }
+
+/** How a run scores factual answers, as its config records it, and a line saying why. */
+export interface FactualScoringChoice {
+  factual: 'judge' | 'exact-match';
+  /** The judge model's name, when the judge is used (kept in the run manifest). */
+  judgeModel?: string;
+  note: string;
+}
+
+/**
+ * Factual scoring for `eval` and `generate`: the judge model whenever its endpoint is configured
+ * (METHOD §6 scores factual answers with an LLM judge), exact match when it is not or when `--no-judge`
+ * opts out. `--judge` insists on the judge: without an endpoint that is an error, not a silent fallback.
+ */
+export function factualScoringFromFlags(io: CliIo, flags: { judge: boolean; noJudge: boolean }): FactualScoringChoice {
+  if (flags.judge && flags.noJudge) throw new CliUsageError('pass either --judge or --no-judge');
+  const profile = profileFromEnvironment('judge', io.env);
+  const configured = profile.baseUrls.length > 0;
+  if (flags.noJudge) return { factual: 'exact-match', note: 'factual answers are scored by exact match (--no-judge)' };
+  if (!configured) {
+    if (flags.judge) judgeEndpointFromEnvironment(io, '--judge'); // throws the error that names the variables
+    return { factual: 'exact-match', note: 'factual answers are scored by exact match: no judge endpoint is set (TRAJECTORY_STUDIO_JUDGE_BASE_URLS)' };
+  }
+  return { factual: 'judge', judgeModel: profile.model, note: `factual answers are judged by ${profile.model} at ${profile.baseUrls.join(', ')} (--no-judge scores by exact match)` };
+}

@@ -85,8 +85,14 @@ export const evalRunConfigSchema = z.object({
   sample: z.int().min(1).optional(),
   scoring: z
     .object({
+      /**
+       * Factual answers: the judge model (what the CLI and VS Code choose whenever a judge endpoint is
+       * configured) or offline exact match. The default here is for configs written before that choice.
+       */
       factual: z.enum(['judge', 'exact-match']).default('exact-match'),
       f1Threshold: z.number().min(0).max(1).optional(),
+      /** The judge model's name, when factual answers are judged. */
+      judgeModel: z.string().optional(),
     })
     .default({ factual: 'exact-match' }),
   /** The agent's prompt profile (the short student prompt by default, METHOD §7). */

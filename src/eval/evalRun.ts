@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type AgentEvent } from '../agent/agentLoop';
-import { type AnswerScorerOptions, judgementFromVerdict, scoreAnswer } from '../scoring/answerScorer';
+import { type AnswerScorerOptions, judgementFromVerdicts, scoreAnswerByProfile } from '../scoring/answerScorer';
 import { sampleTasks } from '../teacher/questionSet';
 import { TrajectoryAppender } from '../trajectory/jsonlWriters';
 import { newTrajectory, type Task, type Trajectory } from '../trajectory/schema';
@@ -245,8 +245,10 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
       });
       runError = sandboxCrashReason(trajectory);
       if (runError === undefined && trajectory.finalAnswer !== undefined && q.task.goldAnswer !== undefined) {
-        const verdict = await scoreAnswer({ domain: q.task.domain, prediction: trajectory.finalAnswer, gold: q.task.goldAnswer, question: q.task.question }, deps.scorer, signal);
-        trajectory.judgement = judgementFromVerdict(verdict, new Date(now()));
+        // Both profiles' verdicts are stored, so the paper's accuracy and the corrected one are always known;
+        // `correct` is the verdict of the run's own compatibility.
+        const verdicts = await scoreAnswerByProfile({ domain: q.task.domain, prediction: trajectory.finalAnswer, gold: q.task.goldAnswer, question: q.task.question }, deps.scorer, signal);
+        trajectory.judgement = judgementFromVerdicts(verdicts, config.compatibility, new Date(now()));
       }
     } catch (err) {
       if (signal.aborted) return; // cancelled: nothing half-done is written; the question stays pending

@@ -10,7 +10,8 @@ import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
-import { showMissingSetting } from '../platform/settings';
+import { readSetting, showMissingSetting } from '../platform/settings';
+import { type Compatibility } from '../trajectory/compatibility';
 import { retrievalIndexRoot } from '../retrieval/retrieval.vscode';
 import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
 import { type RetrievalSetting } from '../teacher/runConfig';
@@ -39,6 +40,13 @@ export interface RunEvaluationArgs {
   sample?: number;
   limit?: number;
   concurrency?: number;
+  /**
+   * Judge factual answers with the judge model. Default: whenever the judge endpoint has a base URL;
+   * `false` scores them by exact match.
+   */
+  judge?: boolean;
+  /** The profile the run follows; default the `trajectoryStudio.compatibility` setting. */
+  compatibility?: Compatibility;
 }
 
 export interface QuickEvalArgs {
@@ -138,6 +146,16 @@ async function pickBenchmarks(title: string, many: boolean): Promise<string[] | 
   return files.length ? files : undefined;
 }
 
+/**
+ * Factual answers are judged by the judge model whenever its endpoint has a base URL (METHOD §6), unless the
+ * caller opts out; exact match otherwise. The run's manifest keeps what was chosen.
+ */
+function factualScoring(judge: boolean | undefined): EvalRunConfig['scoring'] {
+  const profile = readEndpointProfile('judge');
+  if (judge === false || profile.baseUrls.length === 0) return { factual: 'exact-match' };
+  return { factual: 'judge', judgeModel: profile.model };
+}
+
 async function pickProfile(title: string): Promise<EndpointRole | undefined> {
   const roles: EndpointRole[] = ['student', 'teacher'];
   const picked = await vscode.window.showQuickPick(
@@ -189,7 +207,13 @@ export function registerEvaluation(services: StudioServices): void {
           title,
           (signal) => progressLines(runEvaluation(config, prepared.deps, signal)),
           (event) => {
-            if (event.type === 'start') for (const note of event.notes) log.info(`evaluation: ${note}`);
+            if (event.type === 'start') {
+              log.info(
+                `evaluation: factual answers ${config.scoring.factual === 'judge' ? `judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'scored by exact match'}; ` +
+                  `the headline accuracy counts the ${config.compatibility} profile, both profiles' verdicts are stored`,
+              );
+              for (const note of event.notes) log.info(`evaluation: ${note}`);
+            }
             if (event.type === 'question') {
               log.info(`evaluation: ${event.detail}`);
               EvalDashboardPanel.notifyProgress(config.runFolder, event.snapshot.done, event.snapshot.total);
@@ -209,8 +233,13 @@ export function registerEvaluation(services: StudioServices): void {
     if (end) {
       const m = end.results.metrics;
       const scores = m.benchmarks.map((b) => `${b.name} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');
+      const other = m.profile === 'studio' ? 'reference' : 'studio';
+      const otherText = `${other === 'reference' ? "paper's scoring" : 'corrected scoring'} ${(100 * m.averageAccuracyByProfile[other]).toFixed(1)}%`;
       void vscode.window
-        .showInformationMessage(`Evaluation ${end.cancelled ? 'cancelled' : 'finished'}: average ${(100 * m.averageAccuracy).toFixed(1)}% (${scores}).`, 'Open Dashboard')
+        .showInformationMessage(
+          `Evaluation ${end.cancelled ? 'cancelled' : 'finished'}: average ${(100 * m.averageAccuracy).toFixed(1)}% under the ${m.profile} profile (${scores}); ${otherText}, ${m.disagreements.length} question(s) scored differently.`,
+          'Open Dashboard',
+        )
         .then((choice) => {
           if (choice) EvalDashboardPanel.show(services, workspace, { runFolder: config.runFolder });
         });
@@ -254,6 +283,8 @@ export function registerEvaluation(services: StudioServices): void {
       ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
       ...(args.limit !== undefined ? { limit: args.limit } : {}),
       ...(args.sample !== undefined ? { sample: args.sample } : {}),
+      scoring: factualScoring(args.judge),
+      compatibility: args.compatibility ?? readSetting('compatibility'),
     });
     return { config, role };
   };

@@ -1,4 +1,5 @@
-import { type Step, type TaskDomain, type Trajectory } from '../trajectory/schema';
+import { type Compatibility, compatibilities } from '../trajectory/compatibility';
+import { type ProfileVerdict, type Step, type TaskDomain, type Trajectory } from '../trajectory/schema';
 
 /**
  * The numbers of an evaluation (METHOD §8): accuracy per benchmark with a confidence interval and the
@@ -6,6 +7,11 @@ import { type Step, type TaskDomain, type Trajectory } from '../trajectory/schem
  * execution-error rates of the sampled candidates and of the chosen actions (what SAG changes); vote
  * agreement; retrieval calls; steps; tokens; wall time. Computed from trajectories only, so the metrics of
  * a run folder can always be recomputed from its files.
+ *
+ * Every accuracy is also given under both compatibility profiles (docs/COMPATIBILITY.md): the paper's way of
+ * scoring (`reference`) and the studio's corrected one (`studio`), from each record's `judgement.byProfile`.
+ * A record judged before profiles existed has one verdict only: its `correct` counts for both profiles, and
+ * the metrics say how many records that was (`withoutBothVerdicts`).
  */
 
 /** What the run engine stores under `meta.eval` of each trajectory. */
@@ -102,6 +108,13 @@ export interface QuestionResult {
   correct: boolean;
   /** How it was judged, or why it counts as wrong. */
   verdict: string;
+  /**
+   * The verdict under each compatibility profile. A run error or a missing answer is wrong under both; a
+   * record scored before both verdicts were stored counts its one verdict for both (`singleVerdict`).
+   */
+  correctByProfile: Record<Compatibility, boolean>;
+  /** True when the record holds one scorer's verdict (no `judgement.byProfile`), counted for both profiles. */
+  singleVerdict: boolean;
   runError?: string;
   steps: number;
   /** The step to open: the first whose chosen action failed; else the last; 0 when there are none. */
@@ -125,13 +138,47 @@ export interface QuestionResult {
   id: string;
 }
 
+/** Accuracy under one compatibility profile. */
+export interface ProfileAccuracy {
+  correct: number;
+  accuracy: number;
+  interval: { low: number; high: number };
+}
+
+/**
+ * A question the two profiles' scorers judged differently: what was answered, what the gold is, and each
+ * profile's verdict with the rule that decided.
+ */
+export interface Disagreement {
+  benchmark: string;
+  domain: TaskDomain;
+  taskId: string;
+  question: string;
+  prediction?: string;
+  gold?: string;
+  studio: ProfileVerdict;
+  reference: ProfileVerdict;
+  /** Where the trajectory lies (as in `QuestionResult`), so it opens like any question of the list. */
+  file: string;
+  slot: number;
+  focusStep: number;
+  id: string;
+}
+
 export interface BenchmarkMetrics {
   name: string;
   domain?: TaskDomain;
   questions: number;
+  /** Under the run's own compatibility profile (the record's `judgement.correct`). */
   correct: number;
   accuracy: number;
   interval: { low: number; high: number };
+  /** The accuracy under each profile: the paper's scoring (`reference`) and the corrected one (`studio`). */
+  byProfile: Record<Compatibility, ProfileAccuracy>;
+  /** Questions whose two profiles' verdicts differ. */
+  disagreements: number;
+  /** Records with one verdict only (judged before profiles existed): their verdict counts for both profiles. */
+  withoutBothVerdicts: number;
   runErrors: number;
   fallbackAnswers: number;
   meanSteps: number;
@@ -167,9 +214,17 @@ export interface SamplingCost {
 export interface RunMetrics {
   metricsVersion: 1;
   generatedAt: string;
+  /** The run's own compatibility profile: the one whose verdicts `accuracy` and `averageAccuracy` are. */
+  profile: Compatibility;
   benchmarks: BenchmarkMetrics[];
   /** Mean of the benchmarks' accuracies (the method's headline average). */
   averageAccuracy: number;
+  /** The same mean under each profile. */
+  averageAccuracyByProfile: Record<Compatibility, number>;
+  /** Records with one verdict only, over every benchmark: their verdict counts for both profiles. */
+  withoutBothVerdicts: number;
+  /** Every question the two profiles judged differently, in benchmark order. */
+  disagreements: Disagreement[];
   /** All questions pooled. */
   pooled: { questions: number; correct: number; accuracy: number; interval: { low: number; high: number } };
   sampled: ErrorRates;
@@ -198,10 +253,16 @@ export function firstFailingStep(t: Trajectory): number | undefined {
   return index < 0 ? undefined : index;
 }
 
+/** Judgement methods that record why there is no scorer verdict: the same (wrong) under every profile. */
+const unscoredMethods = new Set(['run-error', 'no-answer']);
+
 /** A question's row from its trajectory. */
 export function questionResult(t: Trajectory, file: string, slot: number): QuestionResult {
   const meta = evalMetaOf(t);
   const failing = firstFailingStep(t);
+  const counts = meta?.runError === undefined;
+  const byProfile = t.judgement?.byProfile;
+  const single = t.judgement?.correct === true;
   const row: QuestionResult = {
     benchmark: meta?.benchmark ?? t.task.source ?? '',
     domain: t.task.domain,
@@ -209,6 +270,11 @@ export function questionResult(t: Trajectory, file: string, slot: number): Quest
     question: t.task.question,
     correct: t.judgement?.correct === true && meta?.runError === undefined,
     verdict: meta?.runError !== undefined ? `run error: ${meta.runError}` : (t.judgement?.detail ?? (t.judgement ? t.judgement.method : 'not judged')),
+    correctByProfile: {
+      studio: counts && (byProfile ? byProfile.studio.correct : single),
+      reference: counts && (byProfile ? byProfile.reference.correct : single),
+    },
+    singleVerdict: counts && byProfile === undefined && t.judgement !== undefined && !unscoredMethods.has(t.judgement.method),
     steps: t.steps.length,
     focusStep: failing ?? Math.max(0, t.steps.length - 1),
     hasFailingStep: failing !== undefined,
@@ -228,10 +294,33 @@ export function questionResult(t: Trajectory, file: string, slot: number): Quest
   return row;
 }
 
+/** The question as a disagreement between the profiles, or undefined when both verdicts agree (or only one exists). */
+export function disagreementOf(t: Trajectory, row: QuestionResult): Disagreement | undefined {
+  const byProfile = t.judgement?.byProfile;
+  if (!byProfile || row.runError !== undefined || byProfile.studio.correct === byProfile.reference.correct) return undefined;
+  return {
+    benchmark: row.benchmark,
+    domain: row.domain,
+    taskId: row.taskId,
+    question: row.question,
+    ...(row.finalAnswer !== undefined ? { prediction: row.finalAnswer } : {}),
+    ...(row.goldAnswer !== undefined ? { gold: row.goldAnswer } : {}),
+    studio: byProfile.studio,
+    reference: byProfile.reference,
+    file: row.file,
+    slot: row.slot,
+    focusStep: row.focusStep,
+    id: row.id,
+  };
+}
+
 /** Accumulates one benchmark's metrics as trajectories stream by. */
 export class BenchmarkAccumulator {
   private questions = 0;
   private correct = 0;
+  private readonly correctByProfile: Record<Compatibility, number> = { studio: 0, reference: 0 };
+  private disagreements = 0;
+  private withoutBothVerdicts = 0;
   private runErrors = 0;
   private fallbackAnswers = 0;
   private steps = 0;
@@ -255,6 +344,9 @@ export class BenchmarkAccumulator {
   add(t: Trajectory, row: QuestionResult): void {
     this.questions++;
     if (row.correct) this.correct++;
+    for (const p of compatibilities) if (row.correctByProfile[p]) this.correctByProfile[p]++;
+    if (row.correctByProfile.studio !== row.correctByProfile.reference) this.disagreements++;
+    if (row.singleVerdict) this.withoutBothVerdicts++;
     if (row.runError !== undefined) this.runErrors++;
     if (row.fromFallback) this.fallbackAnswers++;
     this.steps += t.steps.length;
@@ -285,6 +377,12 @@ export class BenchmarkAccumulator {
       correct: this.correct,
       accuracy: mean(this.correct),
       interval: wilsonInterval(this.correct, n),
+      byProfile: {
+        studio: { correct: this.correctByProfile.studio, accuracy: mean(this.correctByProfile.studio), interval: wilsonInterval(this.correctByProfile.studio, n) },
+        reference: { correct: this.correctByProfile.reference, accuracy: mean(this.correctByProfile.reference), interval: wilsonInterval(this.correctByProfile.reference, n) },
+      },
+      disagreements: this.disagreements,
+      withoutBothVerdicts: this.withoutBothVerdicts,
       runErrors: this.runErrors,
       fallbackAnswers: this.fallbackAnswers,
       meanSteps: mean(this.steps),
@@ -313,7 +411,13 @@ export class BenchmarkAccumulator {
 }
 
 /** The run's metrics from its benchmarks' accumulators and question rows. */
-export function combineMetrics(accumulators: readonly BenchmarkAccumulator[], questions: QuestionResult[], pending: number, now: Date = new Date()): RunMetrics {
+export function combineMetrics(
+  accumulators: readonly BenchmarkAccumulator[],
+  questions: QuestionResult[],
+  pending: number,
+  now: Date = new Date(),
+  profiles: { profile?: Compatibility; disagreements?: Disagreement[] } = {},
+): RunMetrics {
   const benchmarks = accumulators.map((a) => a.result());
   const sampled: ErrorCounts = { actions: 0, parseErrors: 0, execErrors: 0 };
   const chosen: ErrorCounts = { actions: 0, parseErrors: 0, execErrors: 0 };
@@ -330,11 +434,16 @@ export function combineMetrics(accumulators: readonly BenchmarkAccumulator[], qu
   const correct = benchmarks.reduce((n, b) => n + b.correct, 0);
   const perQuestion = (pick: (b: BenchmarkMetrics) => number): number => (total ? benchmarks.reduce((n, b) => n + pick(b), 0) / total : 0);
   const scored = benchmarks.filter((b) => b.questions > 0);
+  const average = (pick: (b: BenchmarkMetrics) => number): number => (scored.length ? scored.reduce((s, b) => s + pick(b), 0) / scored.length : 0);
   const metrics: RunMetrics = {
     metricsVersion: 1,
     generatedAt: now.toISOString(),
+    profile: profiles.profile ?? 'studio',
     benchmarks,
-    averageAccuracy: scored.length ? scored.reduce((s, b) => s + b.accuracy, 0) / scored.length : 0,
+    averageAccuracy: average((b) => b.accuracy),
+    averageAccuracyByProfile: { studio: average((b) => b.byProfile.studio.accuracy), reference: average((b) => b.byProfile.reference.accuracy) },
+    withoutBothVerdicts: benchmarks.reduce((n, b) => n + b.withoutBothVerdicts, 0),
+    disagreements: profiles.disagreements ?? [],
     pooled: { questions: total, correct, accuracy: total ? correct / total : 0, interval: wilsonInterval(correct, total) },
     sampled: rates(sampled),
     chosen: rates(chosen),
@@ -391,5 +500,52 @@ export function formatMetricsTable(m: RunMetrics): string[] {
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows) out.push(line(r));
   if (m.pending) out.push(`${m.pending} question(s) not run yet; run the same command again to resume`);
+  out.push('', ...formatProfileAccuracy(m), '', ...formatDisagreements(m.disagreements));
+  return out;
+}
+
+/** How each compatibility profile is named wherever both accuracies are shown. */
+export const profileLabels: Record<Compatibility, string> = {
+  reference: "Paper's scoring (reference)",
+  studio: 'Corrected (studio)',
+};
+
+/** A profile's label, marked when it is the run's own profile. */
+export function profileHeading(p: Compatibility, runProfile: Compatibility): string {
+  return p === runProfile ? `${profileLabels[p]} ◀ this run` : profileLabels[p];
+}
+
+/** Shown beside the two accuracies when some records hold one verdict only. */
+export function singleVerdictNote(records: number): string {
+  return `${records} record(s) hold one verdict only (scored before both profiles were stored): it counts for both`;
+}
+
+/** Both profiles' accuracy per benchmark and on average, the run's own profile marked (CLI, logs). */
+export function formatProfileAccuracy(m: RunMetrics): string[] {
+  const header = ['benchmark', 'n', profileHeading('reference', m.profile), profileHeading('studio', m.profile), 'differ'];
+  const rows = m.benchmarks.map((b) => [b.name, String(b.questions), pct(b.byProfile.reference.accuracy), pct(b.byProfile.studio.accuracy), String(b.disagreements)]);
+  rows.push(['average', String(m.pooled.questions), pct(m.averageAccuracyByProfile.reference), pct(m.averageAccuracyByProfile.studio), String(m.disagreements.length)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const out = ['Accuracy % under both scorings:', line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const r of rows) out.push(line(r));
+  if (m.withoutBothVerdicts) out.push(singleVerdictNote(m.withoutBothVerdicts));
+  return out;
+}
+
+function verdictWords(v: ProfileVerdict): string {
+  return `${v.error !== undefined ? 'not judged' : v.correct ? 'correct' : 'wrong'} (${v.rule})`;
+}
+
+/** The questions the two profiles judged differently, one line each (CLI, logs). */
+export function formatDisagreements(disagreements: readonly Disagreement[]): string[] {
+  if (disagreements.length === 0) return ['The two scorings agree on every question.'];
+  const out = [`${disagreements.length} question(s) scored differently by the two profiles:`];
+  for (const d of disagreements) {
+    out.push(
+      `  ${d.benchmark}/${d.taskId}: answer ${JSON.stringify(d.prediction ?? '')}, gold ${JSON.stringify(d.gold ?? '')}; ` +
+        `${profileLabels.reference}: ${verdictWords(d.reference)}; ${profileLabels.studio}: ${verdictWords(d.studio)}`,
+    );
+  }
   return out;
 }

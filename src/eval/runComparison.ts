@@ -1,4 +1,5 @@
-import { type BenchmarkMetrics, pairedDifferenceInterval, type QuestionResult, type RunMetrics, type SamplingCost } from './metrics';
+import { type Compatibility, compatibilities } from '../trajectory/compatibility';
+import { type BenchmarkMetrics, type Disagreement, formatDisagreements, pairedDifferenceInterval, profileLabels, type QuestionResult, type RunMetrics, type SamplingCost } from './metrics';
 
 /**
  * Two runs side by side: per-benchmark deltas and the questions that flipped either way (paired by
@@ -18,6 +19,15 @@ export interface BenchmarkDelta {
   /** B's saving of sampled actions and generated tokens per question against A (0.4: 40 % fewer). */
   candidateSaving?: number;
   tokenSaving?: number;
+  /** Both runs' accuracy under each compatibility profile, and B − A under it. */
+  byProfile: Record<Compatibility, ProfileDelta>;
+}
+
+/** A benchmark's (or the average's) accuracy under one profile in A and in B. */
+export interface ProfileDelta {
+  a?: number;
+  b?: number;
+  delta?: number;
 }
 
 export interface PairedDelta {
@@ -39,6 +49,12 @@ export interface FlippedQuestion {
 export interface RunComparison {
   benchmarks: BenchmarkDelta[];
   averageAccuracy: { a: number; b: number; delta: number };
+  /** Each run's own compatibility profile (whose verdicts `accuracy` is). */
+  profiles: { a: Compatibility; b: Compatibility };
+  /** The average accuracy under each profile. */
+  averageAccuracyByProfile: Record<Compatibility, ProfileDelta>;
+  /** The questions each run's two scorings judged differently. */
+  disagreements: { a: Disagreement[]; b: Disagreement[] };
   /** Every paired question pooled: B − A with its 95 % interval. */
   pairedDelta?: PairedDelta;
   sampling: { a: SamplingCost; b: SamplingCost; candidateSaving?: number; tokenSaving?: number };
@@ -84,7 +100,12 @@ export function compareRuns(a: RunMetrics, b: RunMetrics): RunComparison {
   const benchmarks = names.map((name): BenchmarkDelta => {
     const ma = a.benchmarks.find((x) => x.name === name);
     const mb = b.benchmarks.find((x) => x.name === name);
-    const delta: BenchmarkDelta = { name };
+    const profileDelta = (p: Compatibility): ProfileDelta => {
+      const pa = ma?.byProfile[p].accuracy;
+      const pb = mb?.byProfile[p].accuracy;
+      return { ...(pa !== undefined ? { a: pa } : {}), ...(pb !== undefined ? { b: pb } : {}), ...(pa !== undefined && pb !== undefined ? { delta: pb - pa } : {}) };
+    };
+    const delta: BenchmarkDelta = { name, byProfile: { studio: profileDelta('studio'), reference: profileDelta('reference') } };
     if (ma) delta.a = ma;
     if (mb) delta.b = mb;
     if (ma && mb) {
@@ -131,6 +152,11 @@ export function compareRuns(a: RunMetrics, b: RunMetrics): RunComparison {
   return {
     benchmarks,
     averageAccuracy: { a: a.averageAccuracy, b: b.averageAccuracy, delta: b.averageAccuracy - a.averageAccuracy },
+    profiles: { a: a.profile, b: b.profile },
+    averageAccuracyByProfile: Object.fromEntries(
+      compatibilities.map((p) => [p, { a: a.averageAccuracyByProfile[p], b: b.averageAccuracyByProfile[p], delta: b.averageAccuracyByProfile[p] - a.averageAccuracyByProfile[p] }]),
+    ) as Record<Compatibility, ProfileDelta>,
+    disagreements: { a: a.disagreements, b: b.disagreements },
     ...(pooledDelta ? { pairedDelta: pooledDelta } : {}),
     sampling,
     fixed,
@@ -176,7 +202,10 @@ export function formatSampling(c: RunComparison): string[] {
 
 /** The comparison as text lines (CLI). */
 export function formatComparison(c: RunComparison, labels: { a: string; b: string }): string[] {
-  const lines = [`A = ${labels.a}`, `B = ${labels.b}`, ''];
+  const lines = [`A = ${labels.a} (counts the ${c.profiles.a} profile)`, `B = ${labels.b} (counts the ${c.profiles.b} profile)`, ''];
+  if (c.profiles.a !== c.profiles.b) {
+    lines.push('note: A and B count different profiles, so the table below compares different scorings; the tables under each profile compare like with like', '');
+  }
   const rows = c.benchmarks.map((d) => [
     d.name,
     d.a ? (100 * d.a.accuracy).toFixed(1) : '—',
@@ -193,9 +222,37 @@ export function formatComparison(c: RunComparison, labels: { a: string; b: strin
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
   lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) lines.push(line(r));
+  lines.push('', ...formatProfileComparison(c));
   lines.push('', ...formatSampling(c));
   lines.push('', `${c.paired} questions in both runs: ${c.fixed.length} fixed (wrong in A, right in B), ${c.broken.length} broken (right in A, wrong in B), ${c.unchanged} unchanged`);
   for (const f of c.fixed) lines.push(`  fixed   ${f.benchmark}/${f.taskId}`);
   for (const f of c.broken) lines.push(`  broken  ${f.benchmark}/${f.taskId}`);
+  for (const run of ['a', 'b'] as const) {
+    lines.push('', `${run.toUpperCase()}: ${formatDisagreements(c.disagreements[run]).join('\n')}`);
+  }
+  return lines;
+}
+
+function accuracyPoints(x: number | undefined): string {
+  return x === undefined ? '—' : (100 * x).toFixed(1);
+}
+
+/** Both runs' accuracy under each profile, one small table per profile, each run's own profile marked. */
+export function formatProfileComparison(c: RunComparison): string[] {
+  const lines: string[] = [];
+  for (const p of ['reference', 'studio'] as const) {
+    const own = [c.profiles.a === p ? 'A' : '', c.profiles.b === p ? 'B' : ''].filter(Boolean);
+    lines.push(`${profileLabels[p]}: accuracy %${own.length ? ` (the profile ${own.join(' and ')} ${own.length > 1 ? 'run' : 'runs'} under)` : ''}`);
+    const rows = c.benchmarks.map((d) => [d.name, accuracyPoints(d.byProfile[p].a), accuracyPoints(d.byProfile[p].b), signedPoints(d.byProfile[p].delta)]);
+    const avg = c.averageAccuracyByProfile[p];
+    rows.push(['average', accuracyPoints(avg.a), accuracyPoints(avg.b), signedPoints(avg.delta)]);
+    const header = ['benchmark', 'A', 'B', 'Δ points'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+    lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const r of rows) lines.push(line(r));
+    lines.push('');
+  }
+  lines.pop();
   return lines;
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { openTrajectoryFile } from '../trajectory/trajectoryFile';
 import { type Trajectory } from '../trajectory/schema';
 import { type EvalManifest, metricsFile, readEvalManifest, writeJsonAtomically } from './evalConfig';
-import { BenchmarkAccumulator, combineMetrics, questionResult, type QuestionResult, type RunMetrics } from './metrics';
+import { BenchmarkAccumulator, combineMetrics, type Disagreement, disagreementOf, questionResult, type QuestionResult, type RunMetrics } from './metrics';
 import { fileExists } from '../runs/runFiles';
 import { FileTriage } from '../triage/fileTriage';
 
@@ -30,6 +30,7 @@ export async function computeRunResults(runFolder: string, signal?: AbortSignal)
   if (!manifest) throw new Error(`${runFolder} is not an evaluation run folder (no manifest.json)`);
   const accumulators: BenchmarkAccumulator[] = [];
   const questions: QuestionResult[] = [];
+  const disagreements: Disagreement[] = [];
   const unreadable: UnreadableLine[] = [];
   let pending = 0;
   const triage = { flagged: 0, byRule: {} as Record<string, number> };
@@ -59,13 +60,15 @@ export async function computeRunResults(runFolder: string, signal?: AbortSignal)
       row.benchmark = b.name;
       accumulator.add(t, row);
       questions.push(row);
+      const disagreement = disagreementOf(t, row);
+      if (disagreement) disagreements.push(disagreement);
       fileTriage.add(slot, t);
     }
     triage.flagged += fileTriage.flagged;
     for (const [rule, n] of fileTriage.byRule()) triage.byRule[rule] = (triage.byRule[rule] ?? 0) + n;
     pending += Math.max(0, b.questions - latest.size);
   }
-  return { manifest, metrics: combineMetrics(accumulators, questions, pending), unreadable, triage };
+  return { manifest, metrics: combineMetrics(accumulators, questions, pending, new Date(), { profile: manifest.config.compatibility, disagreements }), unreadable, triage };
 }
 
 /** Recomputes and writes `metrics.json`; returns what was written. */

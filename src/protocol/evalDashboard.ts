@@ -8,6 +8,33 @@ import { defineProtocol } from './envelope';
 
 const interval = z.object({ low: z.number(), high: z.number() });
 
+/** The compatibility profiles (docs/COMPATIBILITY.md): `reference` is the paper's scoring, `studio` the corrected one. */
+export const profileSchema = z.enum(['studio', 'reference']);
+export type Profile = z.infer<typeof profileSchema>;
+
+const profileAccuracySchema = z.object({ correct: z.number(), accuracy: z.number(), interval });
+
+/** One profile's verdict on an answer, and the rule that decided. */
+export const profileVerdictSchema = z.object({ correct: z.boolean(), method: z.string(), rule: z.string(), detail: z.string().optional(), error: z.string().optional() });
+export type ProfileVerdictRow = z.infer<typeof profileVerdictSchema>;
+
+/** A question the two profiles' scorers judged differently. */
+export const disagreementSchema = z.object({
+  benchmark: z.string(),
+  domain: z.enum(['math', 'factual']),
+  taskId: z.string(),
+  question: z.string(),
+  prediction: z.string().optional(),
+  gold: z.string().optional(),
+  studio: profileVerdictSchema,
+  reference: profileVerdictSchema,
+  file: z.string(),
+  slot: z.number(),
+  focusStep: z.number(),
+  id: z.string(),
+});
+export type DisagreementRow = z.infer<typeof disagreementSchema>;
+
 export const errorRatesSchema = z.object({
   actions: z.number(),
   parseErrors: z.number(),
@@ -23,6 +50,11 @@ export const benchmarkRowSchema = z.object({
   correct: z.number(),
   accuracy: z.number(),
   interval,
+  /** Accuracy under each profile; `accuracy` is the run's own profile's. */
+  byProfile: z.object({ studio: profileAccuracySchema, reference: profileAccuracySchema }),
+  disagreements: z.number(),
+  /** Records with one verdict only: it counts for both profiles. */
+  withoutBothVerdicts: z.number(),
   runErrors: z.number(),
   fallbackAnswers: z.number(),
   meanSteps: z.number(),
@@ -51,6 +83,8 @@ export const questionRowSchema = z.object({
   finalAnswer: z.string().optional(),
   correct: z.boolean(),
   verdict: z.string(),
+  correctByProfile: z.object({ studio: z.boolean(), reference: z.boolean() }),
+  singleVerdict: z.boolean(),
   runError: z.string().optional(),
   steps: z.number(),
   focusStep: z.number(),
@@ -82,6 +116,12 @@ export const runViewSchema = z.object({
   wallMs: z.number(),
   benchmarks: z.array(benchmarkRowSchema),
   averageAccuracy: z.number(),
+  /** The run's own compatibility profile (whose verdicts `accuracy` is). */
+  profile: profileSchema,
+  averageAccuracyByProfile: z.object({ studio: z.number(), reference: z.number() }),
+  withoutBothVerdicts: z.number(),
+  /** Every question the two profiles judged differently. */
+  disagreements: z.array(disagreementSchema),
   pooled: z.object({ questions: z.number(), correct: z.number(), accuracy: z.number(), interval }),
   sampled: errorRatesSchema,
   chosen: errorRatesSchema,
@@ -101,6 +141,8 @@ export const flippedSchema = z.object({ benchmark: z.string(), taskId: z.string(
 export type FlippedRow = z.infer<typeof flippedSchema>;
 
 const pairedDeltaSchema = z.object({ questions: z.number(), delta: z.number(), interval });
+const profileDeltaSchema = z.object({ a: z.number().optional(), b: z.number().optional(), delta: z.number().optional() });
+const byProfileDeltaSchema = z.object({ studio: profileDeltaSchema, reference: profileDeltaSchema });
 
 export const comparisonViewSchema = z.object({
   a: z.object({ runFolder: z.string(), label: z.string(), mode: z.string() }),
@@ -116,9 +158,13 @@ export const comparisonViewSchema = z.object({
       pairedDelta: pairedDeltaSchema.optional(),
       candidateSaving: z.number().optional(),
       tokenSaving: z.number().optional(),
+      byProfile: byProfileDeltaSchema,
     }),
   ),
   averageAccuracy: z.object({ a: z.number(), b: z.number(), delta: z.number() }),
+  profiles: z.object({ a: profileSchema, b: profileSchema }),
+  averageAccuracyByProfile: byProfileDeltaSchema,
+  disagreements: z.object({ a: z.array(disagreementSchema), b: z.array(disagreementSchema) }),
   /** B − A over every question both runs answered, with its 95 % interval. */
   pairedDelta: pairedDeltaSchema.optional(),
   /** What each run sampled per question, and B's saving against A. */

@@ -65,7 +65,7 @@ export type TeacherRunConfigInput = z.input<typeof teacherRunConfigSchema>;
 
 /** Settings that change what a trajectory holds: a resumed run must have the same values. */
 const reproducibilityKeys = [
-  'firstThoughtPrefix', 'cotTemperature', 'agentTemperature', 'maxSteps', 'seed', 'retrieval', 'scoring', 'filter', 'promptProfile',
+  'firstThoughtPrefix', 'cotTemperature', 'agentTemperature', 'maxSteps', 'seed', 'retrieval', 'scoring', 'filter', 'promptProfile', 'compatibility',
 ] as const satisfies readonly (keyof TeacherRunConfig)[];
 
 export const runRecordSchema = z.object({

@@ -149,8 +149,14 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
     retrieval: retrievalPick.retrieval,
     concurrency: workers,
     ...(limit ? { limit } : {}),
-    scoring: { factual: readSetting('endpoints.judge.baseUrls').length ? 'judge' : 'exact-match', judgeModel: readSetting('endpoints.judge.model') },
+    scoring: factualScoringFromSettings(),
+    compatibility: readSetting('compatibility'),
   });
+}
+
+/** Factual answers are judged by the judge model whenever its endpoint is set (METHOD §6); exact match otherwise. */
+function factualScoringFromSettings(): TeacherRunConfig['scoring'] {
+  return readSetting('endpoints.judge.baseUrls').length ? { factual: 'judge', judgeModel: readSetting('endpoints.judge.model') } : { factual: 'exact-match' };
 }
 
 /**
@@ -193,6 +199,10 @@ export function registerTeacherGeneration(services: StudioServices): void {
       });
       const deps = prepared.deps;
       log.info(`teacher generation: ${config.questionFile} → ${config.outputFile} (prefix ${config.firstThoughtPrefix ? 'on' : 'off'}, concurrency ${config.concurrency})`);
+      log.info(
+        `teacher generation: factual answers ${config.scoring.factual === 'judge' ? `judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'scored by exact match (no judge endpoint set)'}; ` +
+          `the filter follows the ${config.compatibility} profile, both profiles' verdicts are stored`,
+      );
       status.text = '$(sync~spin) Teacher: starting…';
       status.command = CommandIds.showLog;
       status.show();
@@ -244,7 +254,9 @@ export function registerTeacherGeneration(services: StudioServices): void {
     // Scripts and tests may pass a run configuration instead of answering the questions.
     let config: TeacherRunConfig | undefined;
     if (args[0] !== undefined && !(args[0] instanceof vscode.Uri)) {
-      const parsed = teacherRunConfigSchema.safeParse(args[0]);
+      // Settings the caller leaves out follow the user's: the compatibility profile and the judge when one is set.
+      const given = typeof args[0] === 'object' && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
+      const parsed = teacherRunConfigSchema.safeParse({ compatibility: readSetting('compatibility'), scoring: factualScoringFromSettings(), ...given });
       if (!parsed.success) throw new Error(`invalid run configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       config = parsed.data;
     } else {

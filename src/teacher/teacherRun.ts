@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type AnswerScorerOptions, judgementFromVerdict, scoreAnswer } from '../scoring/answerScorer';
+import { type AnswerScorerOptions, judgementFromVerdicts, scoreAnswerByProfile } from '../scoring/answerScorer';
 import { type Origin, type Task, type Trajectory, newTrajectory } from '../trajectory/schema';
 import { TrajectoryAppender, writeJsonlAtomically } from '../trajectory/jsonlWriters';
 import { type CotModel, requestFirstThought } from './firstThoughtPrefix';
@@ -293,8 +293,9 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
         trajectory.origin.cotReply = thought.cotReply;
       }
       if (trajectory.finalAnswer !== undefined && task.goldAnswer !== undefined) {
-        const verdict = await scoreAnswer({ domain: task.domain, prediction: trajectory.finalAnswer, gold: task.goldAnswer, question: task.question }, deps.scorer, signal);
-        trajectory.judgement = judgementFromVerdict(verdict, new Date(now()));
+        // Both profiles' verdicts are stored; `correct` (what the filter keeps) follows the run's compatibility.
+        const verdicts = await scoreAnswerByProfile({ domain: task.domain, prediction: trajectory.finalAnswer, gold: task.goldAnswer, question: task.question }, deps.scorer, signal);
+        trajectory.judgement = judgementFromVerdicts(verdicts, config.compatibility, new Date(now()));
         phases.scoredMs = now() - started;
       }
     } catch (err) {
@@ -308,7 +309,8 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
       cotUsage,
     );
     const usage = stepTokens;
-    const decision = decideTeacherFilter(trajectory, config.filter, runError);
+    // The filter follows the run's profile unless its own settings name one.
+    const decision = decideTeacherFilter(trajectory, { ...config.filter, compatibility: config.filter.compatibility ?? config.compatibility }, runError);
     trajectory.meta = {
       teacherFilter: decision,
       durationMs: now() - started,

@@ -16,6 +16,7 @@ import { parseTrajectory } from '../../src/trajectory/schema';
 import { compareRuns } from '../../src/eval/runComparison';
 import { arithmeticAgent, evaluateIntegerExpression, type FakeModelServer, firstAnswering, startFakeModelServer } from '../support/fakeModelServer';
 import { answerKeyRetrieval, benchmarkStudent, type StudentPlan } from '../unit/eval/scriptedStudent';
+import { runAQuestions, runBQuestions, writeProfileRun } from '../unit/eval/profileRunFixture';
 import { openStudio, type StudioSession } from './support/studioSession';
 
 // One code-server session on a copy of the examples workspace with three finished runs of the scripted
@@ -271,4 +272,77 @@ test('Quick Eval of one typed question from the palette: the agent\'s steps appe
   await editor.locator('.step', { hasText: 'final_answer' }).first().waitFor({ timeout: 30000 });
   await studio.page.waitForTimeout(800);
   await studio.screenshot('quick-eval');
+});
+
+test('a run whose two scorings differ: both accuracies per benchmark, this run\'s profile marked, and the questions that differ, each openable', async () => {
+  // Written now, so the earlier tests' run lists and palette filters never see them. Run A counts the studio
+  // profile; by hand from the fixture: math-mini reference 2/4 = 50.0%, studio 3/4 = 75.0%; factual-mini
+  // reference 2/3 = 66.7%, studio 1/3 = 33.3%; averages 58.3% and 54.2%; m2 and f1 scored differently.
+  const runs = path.join(studio.workspace, '.trajectory-studio', 'eval-runs');
+  await writeProfileRun(path.join(runs, 'scorings-a'), 'studio', runAQuestions);
+  await writeProfileRun(path.join(runs, 'scorings-b'), 'reference', runBQuestions);
+  // The editor of the last test is in front: showing the dashboard again restarts its page, which lists the runs anew.
+  await studio.runCommand('Trajectory Studio: Open Evaluation Dashboard');
+  const view = await studio.findWebview('.toolbar select[aria-label="Run"]', { timeout: 30000 });
+  await view.locator('select[aria-label="Run"] option', { hasText: 'scorings-a' }).waitFor({ state: 'attached', timeout: 15000 });
+  await view.locator('select[aria-label="Compare with another run"]').selectOption('');
+  await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'scorings-a' }).innerText()).trim() });
+  await view.locator('h1', { hasText: 'scorings-a' }).waitFor({ timeout: 15000 });
+
+  const headers = await view.locator('table.benchmarks thead th').allInnerTexts();
+  const reference = headers.findIndex((h) => h.includes("Paper's scoring (reference)"));
+  const studioColumn = headers.findIndex((h) => h.includes('Corrected (studio)'));
+  assert.ok(reference > 0 && studioColumn > 0, `both scorings are columns: ${headers.join(' | ')}`);
+  assert.match(headers[studioColumn], /this run/, 'the run\'s own profile is marked');
+  assert.doesNotMatch(headers[reference], /this run/);
+  const cellsOf = async (name: string): Promise<string[]> => view.locator('table.benchmarks tbody tr', { hasText: name }).first().locator('td').allInnerTexts();
+  const mathCells = await cellsOf('math-mini');
+  assert.deepEqual([mathCells[reference], mathCells[studioColumn]], ['50.0%', '75.0%']);
+  const factualCells = await cellsOf('factual-mini');
+  assert.deepEqual([factualCells[reference], factualCells[studioColumn]], ['66.7%', '33.3%']);
+  const averageCells = await view.locator('table.benchmarks tr.average td').allInnerTexts();
+  assert.deepEqual([averageCells[reference], averageCells[studioColumn]], ['58.3%', '54.2%']);
+  assert.match(await view.locator('.table-note').first().innerText(), /1 record\(s\) hold one verdict only/);
+  assert.match(await view.locator('.cards .card', { hasText: "Paper's scoring (reference)" }).innerText(), /58\.3%/);
+
+  const section = view.locator('section.disagreements');
+  assert.equal(await section.locator('h2').innerText(), 'Scored differently by the two profiles (2)');
+  const rows = section.locator('tr.disagreement');
+  assert.equal(await rows.count(), 2);
+  const m2 = await rows.filter({ hasText: 'm2' }).innerText();
+  for (const text of ['How large is a right angle?', '90^\\circ', 'wrong', 'gold-as-written', 'correct', 'normalized-equal']) assert.ok(m2.includes(text), `"${text}" in the m2 row: ${m2}`);
+  const f1 = await rows.filter({ hasText: 'f1' }).innerText();
+  for (const text of ['Lovelace', 'Ada Lovelace', 'judge-yes', 'not-exact']) assert.ok(f1.includes(text), `"${text}" in the f1 row: ${f1}`);
+  // In the question list, the rows the scorings disagree on say so.
+  const markedRows = view.locator('section.questions tr.question', { has: view.locator('.badge.differ') });
+  const marked: (string | null)[] = [];
+  for (let i = 0; i < (await markedRows.count()); i++) marked.push(await markedRows.nth(i).getAttribute('data-task'));
+  assert.deepEqual(marked, ['m2', 'f1']);
+  await section.scrollIntoViewIfNeeded();
+  await studio.page.waitForTimeout(500);
+  await studio.screenshot('both-scores');
+  await view.locator('h1').scrollIntoViewIfNeeded();
+  await studio.screenshot('both-scores-table');
+
+  await rows.filter({ hasText: 'm2' }).click();
+  await studio.findWebview('.trajectory-header .question', { hasText: 'How large is a right angle?', timeout: 60000 });
+  await studio.screenshot('both-scores-drill-down');
+});
+
+test('comparing runs made under different profiles: each scoring side by side for A and B', async () => {
+  await studio.runCommand('Trajectory Studio: Open Evaluation Dashboard');
+  const view = await studio.findWebview('.toolbar select[aria-label="Run"]', { timeout: 30000 });
+  await view.locator('select[aria-label="Run"]').selectOption({ label: (await view.locator('select[aria-label="Run"] option', { hasText: 'scorings-a' }).innerText()).trim() });
+  await view.locator('select[aria-label="Compare with another run"]').selectOption({ label: (await view.locator('select[aria-label="Compare with another run"] option', { hasText: 'scorings-b' }).innerText()).trim() });
+  const section = view.locator('section.profile-comparison');
+  await section.waitFor({ timeout: 15000 });
+  const groups = await section.locator('th.group').allInnerTexts();
+  assert.ok(groups[0].includes("Paper's scoring (reference)") && groups[0].includes('B counts this'), groups[0]);
+  assert.ok(groups[1].includes('Corrected (studio)') && groups[1].includes('A counts this'), groups[1]);
+  // Reference A 50.0 → B 75.0, studio A 75.0 → B 100.0 on math-mini (m3 right in B).
+  assert.deepEqual((await section.locator('tbody tr', { hasText: 'math-mini' }).locator('td').allInnerTexts()).slice(1), ['50.0%', '75.0%', '+25.0', '75.0%', '100.0%', '+25.0']);
+  assert.match(await section.locator('.table-note').innerText(), /A counts the studio profile and B the reference profile/);
+  await section.scrollIntoViewIfNeeded();
+  await studio.page.waitForTimeout(500);
+  await studio.screenshot('compare-scorings');
 });

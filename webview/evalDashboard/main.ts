@@ -8,6 +8,9 @@ import { el, HostChannel, vscodeApi } from '../shared/hostChannel';
 import {
   type BenchmarkRow,
   type ComparisonView,
+  type DisagreementRow,
+  type Profile,
+  type ProfileVerdictRow,
   evalDashboardProtocol,
   type FlippedRow,
   type QuestionRow,
@@ -49,6 +52,16 @@ function signed(x: number | undefined): string {
   if (x === undefined) return '—';
   const p = 100 * x;
   return `${p >= 0 ? '+' : ''}${p.toFixed(1)}`;
+}
+
+/** How the two compatibility profiles are named everywhere on the page (the CLI uses the same words). */
+const profileLabels: Record<Profile, string> = { reference: "Paper's scoring (reference)", studio: 'Corrected (studio)' };
+/** Reference first: the paper's number, then the studio's correction of it. */
+const profileOrder: readonly Profile[] = ['reference', 'studio'];
+
+/** A profile's name with a badge when it is the run's own profile (the one its headline accuracy counts). */
+function profileHeading(p: Profile, own: Profile | undefined, ownText = 'this run'): HTMLElement {
+  return el('span', { class: 'profile-heading' }, profileLabels[p], own === p ? el('span', { class: 'badge', title: `The profile ${ownText === 'this run' ? 'this run follows' : ownText}: its verdicts make the headline accuracy` }, ownText) : null);
 }
 
 function icon(name: string, label?: string): HTMLElement {
@@ -138,7 +151,14 @@ function summaryCards(run: RunView): HTMLElement {
   return el(
     'div',
     { class: 'cards' },
-    card('Average accuracy', pct(run.averageAccuracy), `${run.pooled.correct}/${run.pooled.questions} pooled, 95% CI ${pct(run.pooled.interval.low)}–${pct(run.pooled.interval.high)}`),
+    card('Average accuracy', pct(run.averageAccuracy), `${profileLabels[run.profile]} · ${run.pooled.correct}/${run.pooled.questions} pooled, 95% CI ${pct(run.pooled.interval.low)}–${pct(run.pooled.interval.high)}`),
+    ...profileOrder.map((p) =>
+      card(
+        `${profileLabels[p]}${p === run.profile ? ' · this run' : ''}`,
+        pct(run.averageAccuracyByProfile[p]),
+        `average over benchmarks · ${run.disagreements.length} question(s) scored differently`,
+      ),
+    ),
     card('Parse errors', `${pct(run.sampled.parseRate)} → ${pct(run.chosen.parseRate)}`, 'sampled candidates → chosen actions'),
     card('Execution errors', `${pct(run.sampled.execRate)} → ${pct(run.chosen.execRate)}`, 'sampled candidates → chosen actions'),
     card('Vote agreement', run.voteAgreement === undefined ? '—' : run.voteAgreement.toFixed(2), 'winning group / candidates drawn, mean over steps'),
@@ -152,14 +172,15 @@ function summaryCards(run: RunView): HTMLElement {
 }
 
 function benchmarkTable(run: RunView): HTMLElement {
-  const head = ['Benchmark', 'n', 'Accuracy', '95% CI', 'Parse err. sampled → chosen', 'Exec err. sampled → chosen', 'Vote agr.', 'Steps', 'Searches', 'Actions/q', 'Tokens/q', 'Errors'];
+  const head: (string | HTMLElement)[] = ['Benchmark', 'n', ...profileOrder.map((p) => profileHeading(p, run.profile)), 'Differ', '95% CI', 'Parse err. sampled → chosen', 'Exec err. sampled → chosen', 'Vote agr.', 'Steps', 'Searches', 'Actions/q', 'Tokens/q', 'Errors'];
   const row = (b: BenchmarkRow): HTMLElement =>
     el(
       'tr',
       {},
       el('td', {}, b.name, b.domain ? el('span', { class: 'muted' }, ` ${b.domain}`) : null),
       el('td', { class: 'num' }, String(b.questions)),
-      el('td', { class: 'num strong' }, pct(b.accuracy)),
+      ...profileOrder.map((p) => el('td', { class: `num${p === run.profile ? ' strong' : ''}`, title: `${b.byProfile[p].correct}/${b.questions} correct` }, pct(b.byProfile[p].accuracy))),
+      el('td', { class: 'num' }, String(b.disagreements)),
       el('td', { class: 'num' }, `${pct(b.interval.low)}–${pct(b.interval.high)}`),
       el('td', { class: 'num' }, `${pct(b.sampled.parseRate)} → ${pct(b.chosen.parseRate)}`),
       el('td', { class: 'num' }, `${pct(b.sampled.execRate)} → ${pct(b.chosen.execRate)}`),
@@ -175,7 +196,8 @@ function benchmarkTable(run: RunView): HTMLElement {
     { class: 'average' },
     el('td', {}, 'Average'),
     el('td', { class: 'num' }, String(run.pooled.questions)),
-    el('td', { class: 'num strong' }, pct(run.averageAccuracy)),
+    ...profileOrder.map((p) => el('td', { class: `num${p === run.profile ? ' strong' : ''}` }, pct(run.averageAccuracyByProfile[p]))),
+    el('td', { class: 'num' }, String(run.disagreements.length)),
     el('td', { class: 'num' }, `${pct(run.pooled.interval.low)}–${pct(run.pooled.interval.high)}`),
     el('td', { class: 'num' }, `${pct(run.sampled.parseRate)} → ${pct(run.chosen.parseRate)}`),
     el('td', { class: 'num' }, `${pct(run.sampled.execRate)} → ${pct(run.chosen.execRate)}`),
@@ -186,7 +208,61 @@ function benchmarkTable(run: RunView): HTMLElement {
     el('td', {}),
     el('td', { class: 'num' }, String(run.benchmarks.reduce((n, b) => n + b.runErrors, 0))),
   );
-  return el('table', { class: 'grid benchmarks', 'aria-label': 'Scores per benchmark' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...run.benchmarks.map(row), average));
+  const table = el('table', { class: 'grid benchmarks', 'aria-label': 'Scores per benchmark' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...run.benchmarks.map(row), average));
+  const notes = [
+    `Accuracy under both scorings: the paper's (reference) and the studio's corrected one; the 95% CI is of the ${run.profile} profile's accuracy, which this run counts.`,
+    run.withoutBothVerdicts ? ` ${run.withoutBothVerdicts} record(s) hold one verdict only (scored before both profiles were stored): it counts for both.` : '',
+  ].join('');
+  return el('div', {}, table, el('div', { class: 'muted table-note' }, notes));
+}
+
+function verdictText(v: ProfileVerdictRow): string {
+  return v.error !== undefined ? 'not judged' : v.correct ? 'correct' : 'wrong';
+}
+
+/** One profile's verdict in the disagreements list: an icon, the word, and the rule that decided. */
+function verdictCell(v: ProfileVerdictRow): HTMLElement {
+  const word = verdictText(v);
+  return el(
+    'td',
+    { class: `profile-verdict ${v.correct ? 'good' : 'bad'}`, title: v.detail ?? v.error ?? v.rule },
+    icon(v.correct ? 'pass' : 'error'),
+    ` ${word}`,
+    el('div', { class: 'rule' }, `${v.method} · ${v.rule}`),
+  );
+}
+
+/** The questions the two profiles' scorers judged differently; each opens in the editor like a question row. */
+function disagreementList(run: RunView): HTMLElement {
+  const title = el('h2', {}, `Scored differently by the two profiles (${run.disagreements.length})`);
+  if (run.disagreements.length === 0) return el('section', { class: 'disagreements' }, title, el('div', { class: 'muted' }, 'The paper\'s scoring and the corrected one agree on every question.'));
+  const head: (string | HTMLElement)[] = ['Benchmark', 'Id', 'Question', 'Answer', 'Gold', ...profileOrder.map((p) => profileHeading(p, run.profile))];
+  const rows = run.disagreements.map((d: DisagreementRow) => {
+    const tr = el(
+      'tr',
+      { class: 'question disagreement', tabindex: '0', title: `Open in the editor at step ${d.focusStep + 1}`, 'data-task': d.taskId },
+      el('td', {}, d.benchmark),
+      el('td', {}, d.taskId),
+      el('td', { class: 'question-text' }, d.question),
+      answerCell(d.prediction),
+      answerCell(d.gold),
+      ...profileOrder.map((p) => verdictCell(d[p])),
+    );
+    const open = (): void => {
+      void channel.request('openQuestion', { runFolder: run.runFolder, file: d.file, slot: d.slot, step: d.focusStep }).catch(showError);
+    };
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') open();
+    });
+    return tr;
+  });
+  return el(
+    'section',
+    { class: 'disagreements' },
+    title,
+    el('table', { class: 'grid disagreement-list', 'aria-label': 'Questions scored differently by the two profiles' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows)),
+  );
 }
 
 function chartBox(label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
@@ -248,8 +324,12 @@ function errorBars(intervals: [number, number][], color: string): Plugin<'bar'> 
   };
 }
 
+function otherProfile(p: Profile): Profile {
+  return p === 'studio' ? 'reference' : 'studio';
+}
+
 function runCharts(run: RunView): HTMLElement {
-  const accuracy = chartBox('Accuracy per benchmark, with 95% confidence interval');
+  const accuracy = chartBox(`Accuracy per benchmark under both scorings · 95% CI of ${profileLabels[run.profile]}, this run's`);
   const errors = chartBox('Error rates: sampled candidates vs chosen actions');
   const { options } = chartDefaults();
   const blue = themeColor('--vscode-charts-blue', '#3794ff');
@@ -263,7 +343,8 @@ function runCharts(run: RunView): HTMLElement {
       data: {
         labels: names,
         datasets: [
-          { label: 'Accuracy', data: run.benchmarks.map((b) => 100 * b.accuracy), backgroundColor: blue },
+          { label: `${profileLabels[run.profile]} (this run)`, data: run.benchmarks.map((b) => 100 * b.accuracy), backgroundColor: blue },
+          { label: profileLabels[otherProfile(run.profile)], data: run.benchmarks.map((b) => 100 * b.byProfile[otherProfile(run.profile)].accuracy), backgroundColor: themeColor('--vscode-charts-orange', '#d18616') },
         ],
       },
       options: { ...options, scales: { ...options.scales, y: { ...options.scales.y, max: 100 } } },
@@ -331,7 +412,14 @@ function questionList(run: RunView): HTMLElement {
           el('td', { class: 'num' }, `${q.steps}${q.hasFailingStep ? ` (fails at ${q.focusStep + 1})` : ''}`),
           el('td', { class: 'num', title: `${q.modelCalls} model ${q.modelCalls === 1 ? 'call' : 'calls'}` }, String(q.candidates)),
           el('td', { class: 'num' }, String(q.completionTokens)),
-          el('td', { class: 'verdict' }, q.verdict),
+          el(
+            'td',
+            { class: 'verdict' },
+            q.verdict,
+            q.correctByProfile.studio !== q.correctByProfile.reference
+              ? el('span', { class: 'badge differ', title: `${profileLabels.reference}: ${q.correctByProfile.reference ? 'correct' : 'wrong'}; ${profileLabels.studio}: ${q.correctByProfile.studio ? 'correct' : 'wrong'}` }, 'scorings differ')
+              : null,
+          ),
           el('td', {}, teacherButton(run, q)),
         );
         const open = (): void => openInEditor(run.runFolder, q);
@@ -397,6 +485,7 @@ function renderRun(run: RunView): void {
     summaryCards(run),
     benchmarkTable(run),
     runCharts(run),
+    disagreementList(run),
     questionList(run),
     el('section', { id: 'side-by-side', class: 'side-by-side' }),
   );
@@ -493,6 +582,40 @@ function comparisonCards(view: ComparisonView): HTMLElement {
   );
 }
 
+/** Both runs under each profile, so runs made under different profiles still compare like with like. */
+function profileComparisonTable(view: ComparisonView): HTMLElement {
+  const cells = (d: { a?: number; b?: number; delta?: number }): HTMLElement[] => [
+    el('td', { class: 'num' }, d.a === undefined ? '—' : pct(d.a)),
+    el('td', { class: 'num' }, d.b === undefined ? '—' : pct(d.b)),
+    el('td', { class: `num strong ${(d.delta ?? 0) > 0 ? 'good' : (d.delta ?? 0) < 0 ? 'bad' : ''}` }, signed(d.delta)),
+  ];
+  const runsUnder = (p: Profile): string => [view.profiles.a === p ? 'A' : '', view.profiles.b === p ? 'B' : ''].filter(Boolean).join(', ');
+  const groupHead = el(
+    'tr',
+    {},
+    el('th', {}, ''),
+    ...profileOrder.map((p) => {
+      const own = runsUnder(p);
+      return el('th', { colspan: '3', class: 'group' }, profileHeading(p, own ? p : undefined, own ? `${own} ${own.includes(',') ? 'count' : 'counts'} this` : ''));
+    }),
+  );
+  const subHead = el('tr', {}, el('th', {}, 'Benchmark'), ...profileOrder.flatMap(() => [el('th', {}, 'A'), el('th', {}, 'B'), el('th', {}, 'Δ points')]));
+  const rows = view.benchmarks.map((d) => el('tr', {}, el('td', {}, d.name), ...profileOrder.flatMap((p) => cells(d.byProfile[p]))));
+  rows.push(el('tr', { class: 'average' }, el('td', {}, 'Average'), ...profileOrder.flatMap((p) => cells(view.averageAccuracyByProfile[p]))));
+  const note =
+    view.profiles.a === view.profiles.b
+      ? `Both runs count the ${view.profiles.a} profile.`
+      : `A counts the ${view.profiles.a} profile and B the ${view.profiles.b} profile: the table above compares different scorings, this one like with like.`;
+  const differ = `Scored differently by the two profiles: ${view.disagreements.a.length} question(s) in A, ${view.disagreements.b.length} in B.`;
+  return el(
+    'section',
+    { class: 'profile-comparison' },
+    el('h2', {}, 'Accuracy under each scoring'),
+    el('table', { class: 'grid by-profile', 'aria-label': 'Accuracy under each profile' }, el('thead', {}, groupHead, subHead), el('tbody', {}, ...rows)),
+    el('div', { class: 'muted table-note' }, `${note} ${differ}`),
+  );
+}
+
 function renderComparison(view: ComparisonView): void {
   destroyCharts();
   const head = ['Benchmark', 'A accuracy', 'B accuracy', 'Δ points', 'Δ 95% CI (paired)', 'Δ parse err. (chosen)', 'Δ exec err. (chosen)', 'Tokens/q A → B'];
@@ -533,6 +656,7 @@ function renderComparison(view: ComparisonView): void {
     comparisonCards(view),
     el('table', { class: 'grid comparison', 'aria-label': 'Per-benchmark deltas' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows)),
     el('div', { class: 'muted' }, `${view.paired} questions in both runs: ${view.fixed.length} fixed, ${view.broken.length} broken, ${view.unchanged} unchanged.`),
+    profileComparisonTable(view),
     el('div', { class: 'charts single' }, chart.box),
     flippedList('Fixed: wrong in A, right in B', view.fixed, view),
     flippedList('Broken: right in A, wrong in B', view.broken, view),

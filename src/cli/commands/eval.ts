@@ -11,6 +11,7 @@ import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
 import { formatTriageCounts } from '../../triage/flags';
 import { printRunProgress } from '../runProgressLine';
+import { factualScoringFromFlags } from '../judgeEndpoint';
 import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
 
 function optionalNumber(args: ParsedCliArgs, key: string): number | undefined {
@@ -55,6 +56,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   if (benchmarkDomain !== undefined && benchmarkDomain !== 'math' && benchmarkDomain !== 'factual') throw new CliUsageError(`--domain must be math or factual, got "${benchmarkDomain}"`);
   if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
   const sagExtras = sagExtrasFromArgs(args, args.values.greedy !== true);
+  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true });
   const parsed = evalRunConfigSchema.safeParse({
     runFolder: path.resolve(io.cwd, stringOption(args, 'out') ?? path.join('eval-runs', timestampFolder())),
     benchmarks,
@@ -88,7 +90,8 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
     limit: optionalIntOption(args, 'limit'),
     sample: optionalIntOption(args, 'sample'),
     scoring: {
-      factual: args.values.judge === true ? 'judge' : 'exact-match',
+      factual: factual.factual,
+      ...(factual.judgeModel !== undefined ? { judgeModel: factual.judgeModel } : {}),
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),
     },
     ...(stringOption(args, 'prompt') ? { promptProfile: stringOption(args, 'prompt') } : {}),
@@ -96,6 +99,12 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   });
   if (!parsed.success) throw new CliUsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
+}
+
+/** What the run scores factual answers with, and under which profile its headline accuracy counts. */
+function factualScoringNote(config: EvalRunConfig): string {
+  const factual = config.scoring.factual === 'judge' ? `factual answers are judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'factual answers are scored by exact match (no judge)';
+  return `${factual}; both profiles' verdicts are stored, the headline accuracy counts the ${config.compatibility} profile's`;
 }
 
 export const evalCommand: CliCommand = {
@@ -123,8 +132,9 @@ export const evalCommand: CliCommand = {
     '  --execute-duplicates      run every copy of a repeated candidate code (by default identical codes',
     '                            run once per step and share the outcome)',
     ...sagCliUsage,
-    '  --compat studio|reference the reference samples every SAG candidate at once with exact vote keys',
-    '                            (adaptive and normalized settings are then ignored); default studio',
+    '  --compat studio|reference the profile the run follows (default studio). Both profiles\' verdicts are stored',
+    '                            and reported; this one counts for the headline accuracy. The reference samples',
+    '                            every SAG candidate at once with exact vote keys (adaptive and normalized ignored)',
     `  --temperature T --top-p P --seed N --max-tokens N   sampling (SAG default ${sagDefaults.temperature} / ${sagDefaults.topP} / ${sagDefaults.seed} / ${sagDefaults.maxTokens})`,
     '  --max-steps N             action steps before the fallback answer (default 5)',
     '  --index DIR               LanceDB index for web_search   (or --retrieval-url URL of a /retrieve server)',
@@ -132,7 +142,10 @@ export const evalCommand: CliCommand = {
     '  --isolation MODE          sandbox: auto|bwrap|rlimits|refuse-without-bwrap;  --python PATH',
     '  --concurrency N           questions at once (default 8)',
     '  --limit N                 first N questions of each benchmark;  --sample N  a seeded sample of N of each',
-    '  --judge                   judge factual answers with the judge endpoint;  --f1-threshold X  accept token F1 ≥ X',
+    '  --judge / --no-judge      factual answers are judged by the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS,',
+    '                            _MODEL) whenever it is set; --no-judge scores them by exact match instead, --judge',
+    '                            fails when no judge is set;  --f1-threshold X  exact match also accepts token F1 ≥ X',
+    '                            (the manifest records which was used)',
     '  --prompt NAME|FILE        agent prompt profile (default student)',
     '  --allow-settings-change   resume a run folder made with other settings',
     '  --scripted-student LABEL  mark results as made by a scripted test student',
@@ -167,6 +180,7 @@ export const evalCommand: CliCommand = {
     limit: { type: 'string' },
     sample: { type: 'string' },
     judge: { type: 'boolean' },
+    'no-judge': { type: 'boolean' },
     'f1-threshold': { type: 'string' },
     prompt: { type: 'string' },
     'allow-settings-change': { type: 'boolean' },
@@ -203,6 +217,7 @@ export const evalCommand: CliCommand = {
         }
         if (event.type === 'start') {
           io.stdout(`${event.message}\n`);
+          io.stdout(`note: ${factualScoringNote(config)}\n`);
           for (const note of event.notes) io.stdout(`note: ${note}\n`);
           io.stdout(`writing ${event.runFolder}\n`);
         } else if (event.type === 'question') {

@@ -6,6 +6,7 @@ import { type RetrievalSetting, type TeacherRunConfig, teacherRunConfigSchema } 
 import { formatTeacherSummary, summarizeTeacherFiles } from '../../teacher/runSummary';
 import { runTeacherGeneration, type TeacherRunSnapshot } from '../../teacher/teacherRun';
 import { prepareTeacherRun } from '../../teacher/teacherRunSetup';
+import { factualScoringFromFlags } from '../judgeEndpoint';
 import { printRunProgress, runProgressLine } from '../runProgressLine';
 
 function retrievalFrom(args: ParsedCliArgs, io: CliIo): RetrievalSetting {
@@ -28,6 +29,9 @@ export function teacherConfigFromArgs(args: ParsedCliArgs, io: CliIo): TeacherRu
   const domain = stringOption(args, 'domain');
   if (domain !== undefined && domain !== 'math' && domain !== 'factual') throw new CliUsageError(`--domain must be math or factual, got "${domain}"`);
   if (args.values.prefix === true && args.values['no-prefix'] === true) throw new CliUsageError('pass either --prefix or --no-prefix');
+  const compatibility = stringOption(args, 'compat');
+  if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
+  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true });
   const parsed = teacherRunConfigSchema.safeParse({
     questionFile: path.resolve(io.cwd, requiredStringOption(args, 'questions')),
     outputFile: path.resolve(io.cwd, requiredStringOption(args, 'out')),
@@ -49,12 +53,13 @@ export function teacherConfigFromArgs(args: ParsedCliArgs, io: CliIo): TeacherRu
     sample: optionalIntOption(args, 'sample'),
     defaultDomain: domain,
     scoring: {
-      factual: args.values.judge === true ? 'judge' : 'exact-match',
-      ...(args.values.judge === true ? { judgeModel: profileFromEnvironment('judge', io.env).model } : {}),
+      factual: factual.factual,
+      ...(factual.judgeModel !== undefined ? { judgeModel: factual.judgeModel } : {}),
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),
     },
     filter: { dropParseErrors: args.values['keep-parse-errors'] !== true, dropExecutionErrors: args.values['drop-execution-errors'] === true },
     promptProfile: stringOption(args, 'prompt'),
+    ...(compatibility ? { compatibility } : {}),
   });
   if (!parsed.success) {
     throw new CliUsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -92,8 +97,12 @@ export const generateCommand: CliCommand = {
     '  --concurrency N           questions at once (default 8)',
     '  --limit N                 only the first N questions;  --sample N  a seeded random sample of N',
     '  --domain math|factual     domain of questions that do not name one',
-    '  --judge                   judge factual answers with the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS)',
-    '  --f1-threshold X          offline factual scoring: also accept token F1 ≥ X',
+    '  --judge / --no-judge      factual answers are judged by the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS,',
+    '                            _MODEL) whenever it is set; --no-judge scores them by exact match instead, --judge',
+    '                            fails when no judge is set (the manifest records which was used)',
+    '  --f1-threshold X          exact-match scoring: also accept token F1 ≥ X',
+    '  --compat studio|reference the profile the run follows (default studio): its verdict decides what the filter',
+    '                            keeps. Both profiles\' verdicts are stored in every trajectory and summed up',
     '  --keep-parse-errors       accept correct trajectories with a code parse error (dropped by default)',
     '  --drop-execution-errors   drop trajectories with an execution error (kept by default)',
     '  --prompt NAME|FILE        agent prompt profile (default teacher)',
@@ -123,6 +132,8 @@ export const generateCommand: CliCommand = {
     sample: { type: 'string' },
     domain: { type: 'string' },
     judge: { type: 'boolean' },
+    'no-judge': { type: 'boolean' },
+    compat: { type: 'string' },
     'f1-threshold': { type: 'string' },
     'keep-parse-errors': { type: 'boolean' },
     'drop-execution-errors': { type: 'boolean' },
@@ -172,6 +183,7 @@ export const generateCommand: CliCommand = {
         }
         if (event.type === 'start') {
           io.stdout(`${event.message}\n`);
+          io.stdout(`note: ${config.scoring.factual === 'judge' ? `factual answers are judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'factual answers are scored by exact match (no judge)'}; the filter keeps what the ${config.compatibility} profile judges correct, both profiles' verdicts are stored\n`);
           for (const note of event.notes) io.stdout(`note: ${note}\n`);
           io.stdout(`writing ${event.outputFile}\n`);
         } else if (event.type === 'question') {

@@ -26,14 +26,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
     stdout: (t) => void (out += t),
     stderr: (t) => void (err += t),
     isTty: false,
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, ...env },
     cwd: dir,
     signal: new AbortController().signal,
   };
@@ -74,4 +74,44 @@ void test('generate summary compares files made with and without the prefix, by 
 void test('the progress line shows the bar, counts, ETA and throughput', () => {
   const line = progressLine({ total: 10, done: 5, doneThisRun: 5, correct: 4, accepted: 4, failures: 1, elapsedMs: 10_000, etaMs: 65_000, tokensPerSecond: 42.4, promptTokens: 0, completionTokens: 0 }, 10);
   assert.equal(line, '[#####-----] 5/10  correct 4  failed 1  ETA 1m05s  42 tok/s');
+});
+
+function manifestOf(file: string): { config: { scoring: { factual: string; judgeModel?: string }; compatibility: string } } {
+  return JSON.parse(readFileSync(path.join(dir, file.replace(/\.jsonl$/, '.manifest.json')), 'utf8')) as { config: { scoring: { factual: string; judgeModel?: string }; compatibility: string } };
+}
+
+void test('with a judge endpoint set, factual answers are judged by default; --no-judge opts out; the manifest records which', async () => {
+  const judgeEnv = { TRAJECTORY_STUDIO_JUDGE_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_JUDGE_MODEL: 'judge-model' };
+  const judged = await cli(['generate', '--questions', 'q.jsonl', '--out', 'judged.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--limit', '1'], judgeEnv);
+  assert.equal(judged.code, 0, judged.err);
+  assert.match(judged.out, /note: factual answers are judged by judge-model/);
+  assert.deepEqual(manifestOf('judged.traj.jsonl').config.scoring, { factual: 'judge', judgeModel: 'judge-model' });
+
+  const optedOut = await cli(['generate', '--questions', 'q.jsonl', '--out', 'nojudge.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--limit', '1', '--no-judge'], judgeEnv);
+  assert.equal(optedOut.code, 0, optedOut.err);
+  assert.match(optedOut.out, /note: factual answers are scored by exact match/);
+  assert.equal(manifestOf('nojudge.traj.jsonl').config.scoring.factual, 'exact-match');
+
+  const noEndpoint = await cli(['generate', '--questions', 'q.jsonl', '--out', 'nojudge2.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--limit', '1']);
+  assert.equal(noEndpoint.code, 0, noEndpoint.err);
+  assert.equal(manifestOf('nojudge2.traj.jsonl').config.scoring.factual, 'exact-match', 'without a judge endpoint, exact match');
+
+  const insisted = await cli(['generate', '--questions', 'q.jsonl', '--out', 'never.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--judge']);
+  assert.equal(insisted.code, 2);
+  assert.match(insisted.err, /--judge needs the judge endpoint: set TRAJECTORY_STUDIO_JUDGE_BASE_URLS/);
+  assert.equal(existsSync(path.join(dir, 'never.traj.jsonl')), false);
+});
+
+void test('--compat reference: the records hold both verdicts, the run counts the reference one, the summary shows both', async () => {
+  const r = await cli(['generate', '--questions', 'q.jsonl', '--out', 'ref.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--compat', 'reference', '--limit', '2']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(manifestOf('ref.traj.jsonl').config.compatibility, 'reference');
+  const records = readFileSync(path.join(dir, 'ref.traj.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { judgement: { profile?: string; byProfile?: { studio: { correct: boolean }; reference: { correct: boolean } } } });
+  assert.deepEqual(records.map((t) => [t.judgement.profile, t.judgement.byProfile?.studio.correct, t.judgement.byProfile?.reference.correct]), [['reference', true, true], ['reference', true, true]]);
+  assert.match(r.out, /Paper's scoring \(reference\) ◀ this run 2\/2 \(100\.0%\) · Corrected \(studio\) 2\/2 \(100\.0%\)/);
+  assert.match(r.out, /0 trajectory\(ies\) judged differently by the two profiles/);
+
+  const bad = await cli(['generate', '--questions', 'q.jsonl', '--out', 'x.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--compat', 'paper']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--compat must be studio or reference, got "paper"/);
 });
