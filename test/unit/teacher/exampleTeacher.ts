@@ -5,7 +5,7 @@
  * and the generated records say so in `origin.meta.scriptedTeacher`. Math questions are solved by real
  * Python (sympy) run in the sandbox; factual questions follow the hops listed in
  * test/fixtures/examples/question-support.json with `web_search`. A few episodes carry the mistakes a
- * teacher makes (a syntax slip, an undefined name, a look-alike confusion), so the example file shows
+ * teacher makes (a syntax slip, an undefined name, a reply without code, a look-alike confusion), so the example file shows
  * every filter verdict.
  */
 import { readFileSync } from 'node:fs';
@@ -137,6 +137,8 @@ const mathScripts: Record<string, MathScript> = {
     plan: 'From the second equation x = y + 1; substituting into the first gives 5y + 2 = 12.',
     work: 'So y = 2 and x = 3.',
     steps: [
+      // A reply without a code block (the model answered in prose): the filter drops it as a parse error.
+      { thought: '', raw: 'Thought: From x - y = 1 I get x = y + 1, and 2(y + 1) + 3y = 12 gives y = 2, so x = 3.' },
       { thought: 'I solve the linear system with sympy.', code: "import sympy as sp\nx, y = sp.symbols('x y')\nprint(sp.solve([2*x + 3*y - 12, x - y - 1], [x, y]))" },
       { thought: 'The solution is x = 3, y = 2.', code: 'final_answer("(3, 2)")' },
     ],

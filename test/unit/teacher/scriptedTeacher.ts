@@ -92,7 +92,8 @@ export function scriptedTeacher(): ReplyScript {
   parseErrorQuestions.forEach((q, i) => {
     plans[q] = {
       steps: [
-        { thought: 'Let me compute it.', code: 'value = (2 * 3 * 5\nprint(value' },
+        // A reply without a code block: the one failure the method's filter drops (a Python SyntaxError is kept).
+        { thought: 'Let me compute it.', raw: 'Thought: Let me compute it: 2 * 3 * 5 is small enough to do by hand.' },
         { thought: 'I fix the bracket and answer.', code: `final_answer(${parseErrorAnswers[i]})` },
       ],
     };

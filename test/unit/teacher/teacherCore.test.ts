@@ -144,7 +144,7 @@ void describe('filter decisions (METHOD §6)', () => {
     t.steps = [{ thought: 'a', code: 'x', modelOutput: 'a', observation: { printOutput: '', lastValue: 'None', webSearchCalls: [] } }];
     return t;
   };
-  void test('correct answers are kept, also after an execution error; parse errors are dropped', () => {
+  void test('correct answers are kept, also after an execution error or a syntax error; a reply without code is dropped', () => {
     assert.deepEqual(decideTeacherFilter(base(), defaultFilterSettings).verdict, 'correct');
     const exec = base();
     exec.steps[0].observation!.error = { kind: 'execution', type: 'NameError', message: 'x' };
@@ -152,8 +152,11 @@ void describe('filter decisions (METHOD §6)', () => {
     assert.equal(execDecision.accepted, true);
     assert.match(execDecision.reason, /recovered from an error in step 1/);
     assert.equal(decideTeacherFilter(exec, { ...defaultFilterSettings, dropExecutionErrors: true }).verdict, 'execution-error');
+    const syntax = base();
+    syntax.steps[0].observation!.error = { kind: 'parse', type: 'SyntaxError', message: 'x' };
+    assert.equal(decideTeacherFilter(syntax, defaultFilterSettings).accepted, true, 'a SyntaxError the model recovered from teaches recovery');
     const parse = base();
-    parse.steps[0].observation!.error = { kind: 'parse', type: 'SyntaxError', message: 'x' };
+    parse.steps[0].observation!.error = { kind: 'parse', type: 'CodeBlockMissing', message: 'x' };
     assert.deepEqual([decideTeacherFilter(parse, defaultFilterSettings).verdict, decideTeacherFilter(parse, defaultFilterSettings).accepted], ['parse-error', false]);
     assert.equal(decideTeacherFilter(parse, { ...defaultFilterSettings, dropParseErrors: false }).accepted, true);
   });
@@ -273,7 +276,7 @@ void describe('factual scoring in a run', () => {
     const judge = {
       complete(request: ChatRequest): Promise<ChatResult> {
         judgeRequests.push(request);
-        return Promise.resolve({ choices: [{ text: '{"correct": true, "explanation": "Same person, full name."}', finishReason: 'stop' }], usage: { promptTokens: 1, completionTokens: 1 }, model: 'judge', sampling: greedySampling, latencyMs: 1, attempts: 1, fromCache: false });
+        return Promise.resolve({ choices: [{ text: '{"correct": true, "score": 1, "explanation": "Same person, full name."}', finishReason: 'stop' }], usage: { promptTokens: 1, completionTokens: 1 }, model: 'judge', sampling: greedySampling, latencyMs: 1, attempts: 1, fromCache: false });
       },
     };
     const judged = config(tmp.dir, file, { firstThoughtPrefix: false, scoring: { factual: 'judge' } });
@@ -281,8 +284,11 @@ void describe('factual scoring in a run', () => {
     const [t] = records(judged.outputFile);
     assert.deepEqual([t.judgement?.correct, t.judgement?.method], [true, 'llm-judge']);
     assert.match(t.judgement?.detail ?? '', /Same person, full name\./);
-    assert.equal(judgeRequests.length, 1);
-    assert.ok(judgeRequests[0].messages.some((m) => m.content.includes('Who wrote it?')));
+    // Both profiles' verdicts are stored: the judge is asked once with each profile's prompt (a reply both
+    // formats can read, so neither is retried).
+    assert.equal(judgeRequests.length, 2);
+    assert.ok(judgeRequests.every((r) => r.messages.some((m) => m.content.includes('Who wrote it?'))));
+    assert.deepEqual([t.judgement?.profile, t.judgement?.byProfile?.studio.correct, t.judgement?.byProfile?.studio.method, t.judgement?.byProfile?.reference.method], ['studio', true, 'llm-judge', 'llm-judge']);
 
     const offline = config(tmp.dir, file, { firstThoughtPrefix: false, outputFile: path.join(tmp.dir, 'offline.traj.jsonl') });
     await collect(runTeacherGeneration(offline, { runEpisode: fakeAgent(), scorer: {} }, new AbortController().signal));
