@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { environmentApiKeys, profileFromEnvironment } from '../llm/profiles';
 import { type CliIo, CliUsageError } from './command';
@@ -16,6 +17,8 @@ export interface FactualScoringChoice {
   factual: 'judge' | 'exact-match';
   /** The judge model's name, when the judge is used (kept in the run manifest). */
   judgeModel?: string;
+  /** `--judge-prompt FILE`, resolved: the user's judge prompt for the run's profile. */
+  judgePrompt?: string;
   note: string;
 }
 
@@ -24,14 +27,22 @@ export interface FactualScoringChoice {
  * (METHOD §6 scores factual answers with an LLM judge), exact match when it is not or when `--no-judge`
  * opts out. `--judge` insists on the judge: without an endpoint that is an error, not a silent fallback.
  */
-export function factualScoringFromFlags(io: CliIo, flags: { judge: boolean; noJudge: boolean }): FactualScoringChoice {
+export function factualScoringFromFlags(io: CliIo, flags: { judge: boolean; noJudge: boolean; judgePrompt?: string }): FactualScoringChoice {
   if (flags.judge && flags.noJudge) throw new CliUsageError('pass either --judge or --no-judge');
+  if (flags.judgePrompt !== undefined && flags.noJudge) throw new CliUsageError('--judge-prompt gives the judge its prompt: it cannot go with --no-judge');
   const profile = profileFromEnvironment('judge', io.env);
   const configured = profile.baseUrls.length > 0;
   if (flags.noJudge) return { factual: 'exact-match', note: 'factual answers are scored by exact match (--no-judge)' };
   if (!configured) {
-    if (flags.judge) judgeEndpointFromEnvironment(io, '--judge'); // throws the error that names the variables
+    if (flags.judge) judgeEndpointFromEnvironment(io, '--judge');
+    if (flags.judgePrompt !== undefined) judgeEndpointFromEnvironment(io, '--judge-prompt'); // throws the error that names the variables
     return { factual: 'exact-match', note: 'factual answers are scored by exact match: no judge endpoint is set (TRAJECTORY_STUDIO_JUDGE_BASE_URLS)' };
   }
-  return { factual: 'judge', judgeModel: profile.model, note: `factual answers are judged by ${profile.model} at ${profile.baseUrls.join(', ')} (--no-judge scores by exact match)` };
+  const judgePrompt = flags.judgePrompt === undefined ? undefined : path.resolve(io.cwd, flags.judgePrompt);
+  return {
+    factual: 'judge',
+    judgeModel: profile.model,
+    ...(judgePrompt !== undefined ? { judgePrompt } : {}),
+    note: `factual answers are judged by ${profile.model} at ${profile.baseUrls.join(', ')}${judgePrompt !== undefined ? ` with the prompt ${judgePrompt}` : ''} (--no-judge scores by exact match)`,
+  };
 }

@@ -1,6 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { retrievalSettingSchema } from '../teacher/runConfig';
 import { readJsonManifest } from '../runs/runFiles';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
@@ -83,18 +84,7 @@ export const evalRunConfigSchema = z.object({
   limit: z.int().min(1).optional(),
   /** A seeded random sample of N questions of each benchmark (after `limit`). */
   sample: z.int().min(1).optional(),
-  scoring: z
-    .object({
-      /**
-       * Factual answers: the judge model (what the CLI and VS Code choose whenever a judge endpoint is
-       * configured) or offline exact match. The default here is for configs written before that choice.
-       */
-      factual: z.enum(['judge', 'exact-match']).default('exact-match'),
-      f1Threshold: z.number().min(0).max(1).optional(),
-      /** The judge model's name, when factual answers are judged. */
-      judgeModel: z.string().optional(),
-    })
-    .default({ factual: 'exact-match' }),
+  scoring: scoringSettingsSchema.default({ factual: 'exact-match' }),
   /** The agent's prompt profile (the short student prompt by default, METHOD §7). */
   promptProfile: z.string().default('student'),
   compatibility: compatibilitySchema.default('studio'),

@@ -1,3 +1,4 @@
+import { runJudgePrompt } from '../scoring/scoringSettings';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type AgentMode } from '../agent/agentLoop';
@@ -105,6 +106,7 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
   }
   const student = new ModelEndpoint(profile, { apiKeys: services.apiKeys, onRetry: services.onRetry });
   const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
+  const judgePrompt = await runJudgePrompt(config.scoring, config.compatibility);
   const prompt = await loadPromptProfile(config.promptProfile, services.promptFolders ?? []);
   const retrieval = await openRetrieval(config.retrieval);
   const symbolic = new SympyChecker({ python: services.sandbox?.interpreter || undefined });
@@ -139,13 +141,15 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
     retrieval: retrieval?.description ?? 'none',
     studentBaseUrls: profile.baseUrls.join(', '),
     promptProfile: `${prompt.name} (${path.basename(prompt.source)})`,
+    ...(prompt.format === 'reference-yaml' && prompt.sourceNote ? { promptNote: prompt.sourceNote } : {}),
+    ...(judgePrompt.description ? { judgePrompt: judgePrompt.description } : {}),
   };
   return {
     student,
     sandboxTiming: agent.timing,
     deps: {
       runEpisode: agent.runEpisode,
-      scorer: { symbolic, judge, f1Threshold: config.scoring.f1Threshold },
+      scorer: { symbolic, judge, f1Threshold: config.scoring.f1Threshold, ...(judgePrompt.judgePrompts ? { judgePrompts: judgePrompt.judgePrompts } : {}) },
       promptProfile: { name: prompt.name, hash: promptProfileHash(prompt) },
       environment,
       ...(adapterManifest ? { adapterManifest: adapterManifest as EvalRunDependencies['adapterManifest'] } : {}),

@@ -1,3 +1,4 @@
+import { scoringFromSettings } from '../scoring/judgePrompt.vscode';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -146,16 +147,6 @@ async function pickBenchmarks(title: string, many: boolean): Promise<string[] | 
   return files.length ? files : undefined;
 }
 
-/**
- * Factual answers are judged by the judge model whenever its endpoint has a base URL (METHOD §6), unless the
- * caller opts out; exact match otherwise. The run's manifest keeps what was chosen.
- */
-function factualScoring(judge: boolean | undefined): EvalRunConfig['scoring'] {
-  const profile = readEndpointProfile('judge');
-  if (judge === false || profile.baseUrls.length === 0) return { factual: 'exact-match' };
-  return { factual: 'judge', judgeModel: profile.model };
-}
-
 async function pickProfile(title: string): Promise<EndpointRole | undefined> {
   const roles: EndpointRole[] = ['student', 'teacher'];
   const picked = await vscode.window.showQuickPick(
@@ -283,7 +274,7 @@ export function registerEvaluation(services: StudioServices): void {
       ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
       ...(args.limit !== undefined ? { limit: args.limit } : {}),
       ...(args.sample !== undefined ? { sample: args.sample } : {}),
-      scoring: factualScoring(args.judge),
+      scoring: scoringFromSettings(args.judge),
       compatibility: args.compatibility ?? readSetting('compatibility'),
     });
     return { config, role };

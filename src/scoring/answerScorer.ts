@@ -1,6 +1,7 @@
 import { type Compatibility } from '../trajectory/compatibility';
 import { type Judgement, type ProfileVerdict, type TaskDomain } from '../trajectory/schema';
 import { judgeFactualOffline, type FactualVerdict } from './factualMatch';
+import { type JudgePrompt } from './judgePrompt';
 import { judgeFactualWithModel, type JudgeModel } from './llmJudge';
 import { judgeMathAnswer, type MathVerdict } from './mathEquivalence';
 import { judgeMathAnswerReference, type ReferenceMathVerdict } from './referenceMath';
@@ -26,6 +27,8 @@ export interface AnswerVerdict {
 export interface AnswerScorerOptions {
   symbolic?: SymbolicEquality;
   judge?: JudgeModel;
+  /** A user's judge prompt per profile (`trajectoryStudio.scoring.judgePrompt`, `--judge-prompt`); absent: the profile's built-in prompt. */
+  judgePrompts?: Partial<Record<Compatibility, JudgePrompt>>;
   /** Offline factual scoring: accept F1 at or above this value as correct. Default: exact match only. */
   f1Threshold?: number;
 }
@@ -71,7 +74,7 @@ export async function scoreAnswer(input: AnswerToScore, options: AnswerScorerOpt
     return fromMath(await judgeMathAnswer(input.prediction, gold, { symbolic: options.symbolic, signal }));
   }
   if (options.judge) {
-    return fromFactual(await judgeFactualWithModel(options.judge, input.question ?? '', input.prediction, input.gold, { signal }), true);
+    return fromFactual(await judgeFactualWithModel(options.judge, input.question ?? '', input.prediction, input.gold, { signal, prompt: options.judgePrompts?.studio }), true);
   }
   return fromFactual(judgeFactualOffline(input.prediction, input.gold, { f1Threshold: options.f1Threshold }), false);
 }
@@ -113,7 +116,7 @@ export async function scoreAnswerReference(input: AnswerToScore, options: Answer
     return fromReferenceMath(await judgeMathAnswerReference(input.prediction, firstGold(input.gold), { symbolic: options.symbolic, signal }));
   }
   if (options.judge) {
-    return fromFactual(await judgeFactualWithModel(options.judge, input.question ?? '', input.prediction, input.gold, { signal, profile: 'reference' }), true);
+    return fromFactual(await judgeFactualWithModel(options.judge, input.question ?? '', input.prediction, input.gold, { signal, profile: 'reference', prompt: options.judgePrompts?.reference }), true);
   }
   const exact = judgeFactualOffline(input.prediction, input.gold);
   return {

@@ -1,3 +1,4 @@
+import { type Compatibility } from '../trajectory/compatibility';
 import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,9 +34,6 @@ export class JudgePromptError extends Error {
  */
 export const judgeReplyFormats = ['json-correct', 'json-score'] as const;
 export type JudgeReplyFormat = (typeof judgeReplyFormats)[number];
-
-export const judgeProfiles = ['studio', 'reference'] as const;
-export type JudgeProfile = (typeof judgeProfiles)[number];
 
 export interface JudgePrompt {
   /** The file it came from (or `<inline>`). */
@@ -201,10 +199,10 @@ export async function loadJudgePrompt(file: string): Promise<JudgePrompt> {
   return parseJudgePrompt(text, file);
 }
 
-const builtinPrompts = new Map<JudgeProfile, Promise<JudgePrompt>>();
+const builtinPrompts = new Map<Compatibility, Promise<JudgePrompt>>();
 
 /** A built-in judge prompt (read once per process). */
-export function builtinJudgePrompt(profile: JudgeProfile): Promise<JudgePrompt> {
+export function builtinJudgePrompt(profile: Compatibility): Promise<JudgePrompt> {
   let prompt = builtinPrompts.get(profile);
   if (!prompt) {
     prompt = builtinJudgePromptFolder().then((folder) => loadJudgePrompt(path.join(folder, `${profile}${judgePromptSuffix}`)));

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSetting } from '../platform/settings';
-import { loadJudgePrompt, type JudgePrompt } from './judgePrompt';
+import { type ScoringSettings } from './scoringSettings';
 
 /**
  * The user's judge prompt file from the `scoring.judgePrompt` setting (a relative path resolves against
@@ -17,10 +17,12 @@ export function configuredJudgePromptFile(): string | undefined {
 }
 
 /**
- * The user's judge prompt, read and checked once (at the start of a run), or undefined when none is set.
- * A file that cannot be read or parsed throws a `JudgePromptError` naming the file and line.
+ * How a run started from VS Code scores answers: factual answers are judged by the judge model whenever its
+ * endpoint has a base URL (METHOD §6), with the user's judge prompt file when one is set, unless the caller
+ * opts out (`judge: false`); exact match otherwise. The run's manifest keeps what was chosen.
  */
-export async function loadConfiguredJudgePrompt(): Promise<JudgePrompt | undefined> {
-  const file = configuredJudgePromptFile();
-  return file === undefined ? undefined : loadJudgePrompt(file);
+export function scoringFromSettings(judge?: boolean): ScoringSettings {
+  if (judge === false || readSetting('endpoints.judge.baseUrls').length === 0) return { factual: 'exact-match' };
+  const judgePrompt = configuredJudgePromptFile();
+  return { factual: 'judge', judgeModel: readSetting('endpoints.judge.model'), ...(judgePrompt !== undefined ? { judgePrompt } : {}) };
 }

@@ -1,9 +1,10 @@
+import { type Compatibility } from '../trajectory/compatibility';
 import { type z } from 'zod';
 import { type ChatMessage, type ChatRequest, type ChatResult } from '../llm/types';
 import { parseJsonReply } from '../llm/jsonReply';
 import { answerFromText } from './boxedAnswer';
 import { type FactualVerdict, goldAliases, tokenF1 } from './factualMatch';
-import { builtinJudgePrompt, correctReplySchema, type JudgePrompt, type JudgeProfile, judgeMessages, loadJudgePrompt, readJudgeReply } from './judgePrompt';
+import { builtinJudgePrompt, correctReplySchema, type JudgePrompt, judgeMessages, loadJudgePrompt, readJudgeReply } from './judgePrompt';
 
 /** The part of a model endpoint the judge needs (a `ModelEndpoint` of the judge profile in the product). */
 export interface JudgeModel {
@@ -25,7 +26,7 @@ export interface LlmJudgeOptions {
   attempts?: number;
   signal?: AbortSignal;
   /** The built-in judge prompt: `studio` (default) or `reference` (the reference's request and reply shape). */
-  profile?: JudgeProfile;
+  profile?: Compatibility;
   /** A judge prompt file of the user's (`trajectoryStudio.scoring.judgePrompt`); it replaces the profile's. */
   promptFile?: string;
   /** A judge prompt already loaded (e.g. once per run); it replaces `promptFile` and the profile's. */

@@ -1,5 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { filterSettingsSchema } from './trajectoryFilter';
 import { readJsonManifest } from '../runs/runFiles';
 import { compatibilitySchema } from '../trajectory/compatibility';
@@ -46,14 +47,7 @@ export const teacherRunConfigSchema = z.object({
   sample: z.int().min(1).optional(),
   /** Domain for questions that do not name one. */
   defaultDomain: z.enum(['math', 'factual']).optional(),
-  scoring: z
-    .object({
-      /** Factual answers: the judge model, or offline exact match (F1 recorded beside it). */
-      factual: z.enum(['judge', 'exact-match']).default('exact-match'),
-      f1Threshold: z.number().min(0).max(1).optional(),
-      judgeModel: z.string().optional(),
-    })
-    .default({ factual: 'exact-match' }),
+  scoring: scoringSettingsSchema.default({ factual: 'exact-match' }),
   filter: filterSettingsSchema.default({ dropParseErrors: true, dropExecutionErrors: false }),
   /** The agent's prompt profile name. */
   promptProfile: z.string().optional(),

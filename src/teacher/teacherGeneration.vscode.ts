@@ -1,3 +1,4 @@
+import { scoringFromSettings } from '../scoring/judgePrompt.vscode';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerStudioCommand } from '../platform/commands';
@@ -149,14 +150,9 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
     retrieval: retrievalPick.retrieval,
     concurrency: workers,
     ...(limit ? { limit } : {}),
-    scoring: factualScoringFromSettings(),
+    scoring: scoringFromSettings(),
     compatibility: readSetting('compatibility'),
   });
-}
-
-/** Factual answers are judged by the judge model whenever its endpoint is set (METHOD §6); exact match otherwise. */
-function factualScoringFromSettings(): TeacherRunConfig['scoring'] {
-  return readSetting('endpoints.judge.baseUrls').length ? { factual: 'judge', judgeModel: readSetting('endpoints.judge.model') } : { factual: 'exact-match' };
 }
 
 /**
@@ -256,7 +252,7 @@ export function registerTeacherGeneration(services: StudioServices): void {
     if (args[0] !== undefined && !(args[0] instanceof vscode.Uri)) {
       // Settings the caller leaves out follow the user's: the compatibility profile and the judge when one is set.
       const given = typeof args[0] === 'object' && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
-      const parsed = teacherRunConfigSchema.safeParse({ compatibility: readSetting('compatibility'), scoring: factualScoringFromSettings(), ...given });
+      const parsed = teacherRunConfigSchema.safeParse({ compatibility: readSetting('compatibility'), scoring: scoringFromSettings(), ...given });
       if (!parsed.success) throw new Error(`invalid run configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       config = parsed.data;
     } else {

@@ -1,3 +1,4 @@
+import { runJudgePrompt } from '../scoring/scoringSettings';
 import * as path from 'node:path';
 import { loadPromptProfile } from '../agent/promptProfiles';
 import { ModelEndpoint, type RetryInfo } from '../llm/modelEndpoint';
@@ -65,6 +66,7 @@ export async function prepareTeacherRun(config: TeacherRunConfig, services: Teac
   }
   const teacher = new ModelEndpoint(profile, { apiKeys: services.apiKeys, onRetry: services.onRetry });
   const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
+  const judgePrompt = await runJudgePrompt(config.scoring, config.compatibility);
   const prompt = await loadPromptProfile(config.promptProfile ?? 'teacher', services.promptFolders ?? []);
   const retrieval = await openRetrieval(config);
   const agent = agentEpisodeRunner({
@@ -93,13 +95,15 @@ export async function prepareTeacherRun(config: TeacherRunConfig, services: Teac
     retrieval: retrieval?.description ?? 'none',
     teacherBaseUrls: profile.baseUrls.join(', '),
     promptProfile: `${prompt.name} (${path.basename(prompt.source)})`,
+    ...(prompt.format === 'reference-yaml' && prompt.sourceNote ? { promptNote: prompt.sourceNote } : {}),
+    ...(judgePrompt.description ? { judgePrompt: judgePrompt.description } : {}),
   };
   return {
     teacher,
     deps: {
       runEpisode: agent.runEpisode,
       cot: config.firstThoughtPrefix ? teacher : undefined,
-      scorer: { symbolic, judge, f1Threshold: config.scoring.f1Threshold },
+      scorer: { symbolic, judge, f1Threshold: config.scoring.f1Threshold, ...(judgePrompt.judgePrompts ? { judgePrompts: judgePrompt.judgePrompts } : {}) },
       environment,
     },
     close: async () => {

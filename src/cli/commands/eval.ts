@@ -56,7 +56,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   if (benchmarkDomain !== undefined && benchmarkDomain !== 'math' && benchmarkDomain !== 'factual') throw new CliUsageError(`--domain must be math or factual, got "${benchmarkDomain}"`);
   if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
   const sagExtras = sagExtrasFromArgs(args, args.values.greedy !== true);
-  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true });
+  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true, judgePrompt: stringOption(args, 'judge-prompt') });
   const parsed = evalRunConfigSchema.safeParse({
     runFolder: path.resolve(io.cwd, stringOption(args, 'out') ?? path.join('eval-runs', timestampFolder())),
     benchmarks,
@@ -92,6 +92,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
     scoring: {
       factual: factual.factual,
       ...(factual.judgeModel !== undefined ? { judgeModel: factual.judgeModel } : {}),
+      ...(factual.judgePrompt !== undefined ? { judgePrompt: factual.judgePrompt } : {}),
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),
     },
     ...(stringOption(args, 'prompt') ? { promptProfile: stringOption(args, 'prompt') } : {}),
@@ -146,7 +147,9 @@ export const evalCommand: CliCommand = {
     '                            _MODEL) whenever it is set; --no-judge scores them by exact match instead, --judge',
     '                            fails when no judge is set;  --f1-threshold X  exact match also accepts token F1 ≥ X',
     '                            (the manifest records which was used)',
-    '  --prompt NAME|FILE        agent prompt profile (default student)',
+    '  --judge-prompt FILE       a judge prompt file (.judge.txt) in place of the built-in one of the run\'s profile',
+    '  --prompt NAME|FILE        agent prompt profile (default student), or a prompt YAML in the reference\'s format',
+    '                            (FILE.yaml, FILE.yaml#system_prompt_short for another template of the file)',
     '  --allow-settings-change   resume a run folder made with other settings',
     '  --scripted-student LABEL  mark results as made by a scripted test student',
     '  --json                    progress events as JSON lines',
@@ -181,6 +184,7 @@ export const evalCommand: CliCommand = {
     sample: { type: 'string' },
     judge: { type: 'boolean' },
     'no-judge': { type: 'boolean' },
+    'judge-prompt': { type: 'string' },
     'f1-threshold': { type: 'string' },
     prompt: { type: 'string' },
     'allow-settings-change': { type: 'boolean' },

@@ -31,7 +31,7 @@ export function teacherConfigFromArgs(args: ParsedCliArgs, io: CliIo): TeacherRu
   if (args.values.prefix === true && args.values['no-prefix'] === true) throw new CliUsageError('pass either --prefix or --no-prefix');
   const compatibility = stringOption(args, 'compat');
   if (compatibility !== undefined && compatibility !== 'studio' && compatibility !== 'reference') throw new CliUsageError(`--compat must be studio or reference, got "${compatibility}"`);
-  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true });
+  const factual = factualScoringFromFlags(io, { judge: args.values.judge === true, noJudge: args.values['no-judge'] === true, judgePrompt: stringOption(args, 'judge-prompt') });
   const parsed = teacherRunConfigSchema.safeParse({
     questionFile: path.resolve(io.cwd, requiredStringOption(args, 'questions')),
     outputFile: path.resolve(io.cwd, requiredStringOption(args, 'out')),
@@ -55,6 +55,7 @@ export function teacherConfigFromArgs(args: ParsedCliArgs, io: CliIo): TeacherRu
     scoring: {
       factual: factual.factual,
       ...(factual.judgeModel !== undefined ? { judgeModel: factual.judgeModel } : {}),
+      ...(factual.judgePrompt !== undefined ? { judgePrompt: factual.judgePrompt } : {}),
       ...(stringOption(args, 'f1-threshold') !== undefined ? { f1Threshold: numberOption(args, 'f1-threshold', 0) } : {}),
     },
     filter: { dropParseErrors: args.values['keep-parse-errors'] !== true, dropExecutionErrors: args.values['drop-execution-errors'] === true },
@@ -100,12 +101,14 @@ export const generateCommand: CliCommand = {
     '  --judge / --no-judge      factual answers are judged by the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS,',
     '                            _MODEL) whenever it is set; --no-judge scores them by exact match instead, --judge',
     '                            fails when no judge is set (the manifest records which was used)',
+    '  --judge-prompt FILE       a judge prompt file (.judge.txt) in place of the built-in one of the run\'s profile',
     '  --f1-threshold X          exact-match scoring: also accept token F1 ≥ X',
     '  --compat studio|reference the profile the run follows (default studio): its verdict decides what the filter',
     '                            keeps. Both profiles\' verdicts are stored in every trajectory and summed up',
     '  --keep-parse-errors       accept correct trajectories with a code parse error (dropped by default)',
     '  --drop-execution-errors   drop trajectories with an execution error (kept by default)',
-    '  --prompt NAME|FILE        agent prompt profile (default teacher)',
+    '  --prompt NAME|FILE        agent prompt profile (default teacher), or a prompt YAML in the reference\'s format',
+    '                            (FILE.yaml, FILE.yaml#system_prompt_short for another template of the file)',
     '  --retry-failed            run again the questions that failed with a server or sandbox error',
     '  --allow-settings-change   append to a file made with other settings',
     '  --python PATH             Python for the sandbox;  --isolation auto|bwrap|rlimits|refuse-without-bwrap',
@@ -133,6 +136,7 @@ export const generateCommand: CliCommand = {
     domain: { type: 'string' },
     judge: { type: 'boolean' },
     'no-judge': { type: 'boolean' },
+    'judge-prompt': { type: 'string' },
     compat: { type: 'string' },
     'f1-threshold': { type: 'string' },
     'keep-parse-errors': { type: 'boolean' },

@@ -38,3 +38,10 @@ void test('--compat is recorded; the default is the studio profile', async () =>
   assert.equal((await evalConfigFromArgs(args({ compat: 'reference' }), io({}))).compatibility, 'reference');
   assert.equal((await evalConfigFromArgs(args({}), io({}))).compatibility, 'studio');
 });
+
+void test('--judge-prompt is recorded resolved against the working folder; it needs the judge', async () => {
+  const config = await evalConfigFromArgs(args({ 'judge-prompt': 'prompts/mine.judge.txt' }), io(judgeEnv));
+  assert.equal(config.scoring.judgePrompt, '/tmp/prompts/mine.judge.txt');
+  await assert.rejects(evalConfigFromArgs(args({ 'judge-prompt': 'mine.judge.txt', 'no-judge': true }), io(judgeEnv)), /cannot go with --no-judge/);
+  await assert.rejects(evalConfigFromArgs(args({ 'judge-prompt': 'mine.judge.txt' }), io({})), /--judge-prompt needs the judge endpoint/);
+});

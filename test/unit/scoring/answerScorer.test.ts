@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { type AnswerVerdict, judgementFromVerdicts, scoreAnswerByProfile } from '../../../src/scoring/answerScorer';
 import { type JudgeModel } from '../../../src/scoring/llmJudge';
+import { runJudgePrompt } from '../../../src/scoring/scoringSettings';
 import { type SymbolicEquality, type SymbolicResult } from '../../../src/scoring/sympyChecker';
 import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
 
@@ -79,4 +81,29 @@ void test('a verdict that could not be reached carries its error into the judgem
   assert.equal(judgement.byProfile?.reference.error, 'the reply was not JSON');
   assert.equal(judgement.byProfile?.reference.correct, false);
   assert.equal(judgement.byProfile?.studio.error, undefined);
+});
+
+void test("a user's judge prompt file replaces the built-in prompt of the run's profile only", async () => {
+  const requests: ChatRequest[] = [];
+  const judge: JudgeModel = {
+    complete(request: ChatRequest): Promise<ChatResult> {
+      requests.push(request);
+      return Promise.resolve({
+        choices: [{ text: '{"correct": true, "explanation": "same city", "score": 1}', finishReason: 'stop' }],
+        usage: { promptTokens: 1, completionTokens: 1 },
+        model: 'judge',
+        sampling: { temperature: 0, topP: 1, topK: -1, repetitionPenalty: 1, maxTokens: 256 },
+        latencyMs: 0,
+        attempts: 1,
+        fromCache: false,
+      });
+    },
+  };
+  const file = path.join(import.meta.dirname, '../fidelity/fixtures/judge-mine.judge.txt');
+  const { judgePrompts, description } = await runJudgePrompt({ factual: 'judge', judgePrompt: file }, 'reference');
+  assert.match(description ?? '', /judge-mine\.judge\.txt .*for the reference profile/);
+  await scoreAnswerByProfile({ domain: 'factual', prediction: 'Paris', gold: 'Paris, France', question: 'Capital of France?' }, { judge, judgePrompts });
+  const fromFile = requests.filter((r) => r.messages.some((m) => m.content.startsWith('Q: Capital of France?')));
+  assert.equal(fromFile.length, 1, 'one request (the reference profile) uses the file; the studio keeps its built-in prompt');
+  assert.deepEqual(await runJudgePrompt({ factual: 'exact-match', judgePrompt: file }, 'reference'), {}, 'no judge, no judge prompt');
 });
