@@ -1,8 +1,9 @@
 import { type ChatRequest, type ChatResult, type SamplingSettings } from '../llm/types';
 import { type EndpointProfile, greedySampling, sagSampling } from '../llm/profiles';
 import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
-import { formatErrorText, formatObservation, RETRY_INSTRUCTION } from '../sandbox/observation';
+import { formatErrorText } from '../sandbox/observation';
 import { type Compatibility } from '../trajectory/compatibility';
+import { observationTextOf, observationTurn } from '../trajectory/observationText';
 import { MISSING_CODE_BLOCK_TYPE } from '../trajectory/stepErrors';
 import { type CandidateIsolation, type ExecError, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
@@ -148,15 +149,6 @@ function adjustForMissingBlock(extracted: ExtractedCode, outcome: ExecOutcome): 
   return outcome;
 }
 
-/**
- * The observation turn for an outcome. The missing-block error has its own text and no `Call id` line: no code
- * was run, so there was no call (the reference records none either).
- */
-function observationTurn(outcome: ExecOutcome, callNumber: number, compatibility: Compatibility): string {
-  if (outcome.error?.type === MISSING_CODE_BLOCK_TYPE) return `Error:\n${outcome.error.message}\n${RETRY_INSTRUCTION}\n`;
-  return formatObservation(outcome, callNumber, { compatibility });
-}
-
 /** The profile of an episode: the caller's, which must agree with the Python episode's when both say. */
 function compatibilityOf(options: Pick<AgentEpisodeOptions, 'compatibility' | 'episode'>): Compatibility | undefined {
   const fromEpisode = options.episode.compatibility;
@@ -183,9 +175,7 @@ function storedSampling(sampling: SamplingSettings, n: number): SamplingParams {
 }
 
 function stepTurns(step: Step, callNumber: number, compatibility: Compatibility): StepTurns {
-  const o = step.observation;
-  // Imported or hand-edited steps may lack the exact text; rebuild it from the stored outcome.
-  const text = o?.text ?? (o ? observationTurn({ ...o, printedChars: o.printedChars ?? o.printOutput.length, durationMs: o.durationMs ?? 0 }, callNumber, compatibility) : undefined);
+  const text = step.observation ? observationTextOf(step.observation, callNumber - 1, compatibility) : undefined;
   return { modelOutput: step.modelOutput, observationText: text };
 }
 

@@ -9,3 +9,8 @@ import { z } from 'zod';
 export const compatibilitySchema = z.enum(['studio', 'reference']);
 export type Compatibility = z.infer<typeof compatibilitySchema>;
 export const compatibilities = compatibilitySchema.options;
+
+/** The profile a trajectory was made under (records made before profiles existed were the studio's). */
+export function compatibilityOfTrajectory(t: { origin: { compatibility?: Compatibility } }): Compatibility {
+  return t.origin.compatibility ?? 'studio';
+}

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { compatibilitySchema, type Compatibility } from './compatibility';
-import { formatObservation } from '../sandbox/observation';
-import { type ExecOutcome } from '../sandbox/types';
+import { compatibilityOfTrajectory, compatibilitySchema, type Compatibility } from './compatibility';
+import { observationTextOf } from './observationText';
 import { writeJsonlAtomically } from './jsonlWriters';
-import { type Observation, type ReviewStatus, type Step, type Trajectory } from './schema';
+import { type ReviewStatus, type Step, type Trajectory } from './schema';
 import { sftPromptHash, sftTaskTurn, type SftPrompt } from './sftPrompt';
 import { describeLossMask, fallbackExampleTrainsSteps } from './trainingProfile';
 
@@ -51,22 +50,6 @@ export function assistantTextOf(step: Step): string {
   return `Thought: ${step.thought}\nCode:\n\`\`\`py\n${step.code}\n\`\`\`<end_code>`;
 }
 
-/** The observation turn exactly as the model saw it when recorded, else formatted as the agent formats it. */
-export function observationTextOf(observation: Observation, stepIndex: number): string {
-  if (observation.text !== undefined) return observation.text;
-  const outcome: ExecOutcome = {
-    printOutput: observation.printOutput,
-    printedChars: observation.printedChars ?? observation.printOutput.length,
-    lastValue: observation.lastValue,
-    webSearchCalls: observation.webSearchCalls,
-    durationMs: observation.durationMs ?? 0,
-  };
-  if (observation.error) outcome.error = observation.error;
-  if (observation.finalAnswer !== undefined) outcome.finalAnswer = observation.finalAnswer;
-  // Call ids count action steps from 1, as the agent numbers them.
-  return formatObservation(outcome, stepIndex + 1);
-}
-
 /** Merges adjacent turns of one role with the same training flag by plain concatenation (METHOD §2). */
 function mergeTurns(turns: SftTurn[]): SftTurn[] {
   const merged: SftTurn[] = [];
@@ -87,7 +70,7 @@ export function buildSftConversation(t: Trajectory, prompt: SftPrompt): SftConve
   t.steps.forEach((step, i) => {
     turns.push({ role: 'assistant', content: assistantTextOf(step), train: step.excludeFromTraining !== true, stepIndex: i });
     const isLast = i === t.steps.length - 1;
-    if (!isLast && step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i), train: false, stepIndex: i });
+    if (!isLast && step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i, compatibilityOfTrajectory(t)), train: false, stepIndex: i });
   });
   return { trajectoryId: t.id, taskId: t.task.id, question: t.task.question, turns: mergeTurns(turns) };
 }
@@ -113,7 +96,7 @@ export function buildFallbackConversation(t: Trajectory, prompt: SftPrompt, fall
   ];
   t.steps.forEach((step, i) => {
     turns.push({ role: 'assistant', content: assistantTextOf(step), train: trainSteps && step.excludeFromTraining !== true, stepIndex: i });
-    if (step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i), train: false, stepIndex: i });
+    if (step.observation) turns.push({ role: 'user', content: observationTextOf(step.observation, i, compatibilityOfTrajectory(t)), train: false, stepIndex: i });
   });
   turns.push({ role: 'user', content: fallback.request.replaceAll('{{question}}', t.task.question), train: false });
   // The reference stores the reply as the server returned it; the studio strips it like every other reply.

@@ -1,3 +1,4 @@
+import { type Compatibility, compatibilityOfTrajectory } from '../trajectory/compatibility';
 import { type RetrievedPassage } from '../retrieval/types';
 import { formatObservation } from '../sandbox/observation';
 import { type PythonEpisode, type WebSearchHandler } from '../sandbox/types';
@@ -17,7 +18,8 @@ export type ReexecutionEvent =
   | { kind: 'done'; observation: Observation };
 
 /** Starts an episode whose `web_search` calls are answered by `webSearch`. */
-export type EpisodeStarter = (webSearch: WebSearchHandler, signal: AbortSignal) => Promise<PythonEpisode>;
+/** Starts a Python episode that answers `web_search` with `webSearch`, under the trajectory's compatibility profile. */
+export type EpisodeStarter = (webSearch: WebSearchHandler, signal: AbortSignal, compatibility: Compatibility) => Promise<PythonEpisode>;
 
 /**
  * A `web_search` that answers with the passages this trajectory recorded for the same query, so replaying
@@ -58,7 +60,9 @@ export async function reexecuteStep(
 ): Promise<Trajectory> {
   const step = t.steps[stepIndex];
   if (!step) throw new Error(`trajectory ${t.id} has ${t.steps.length} steps; there is no step ${stepIndex + 1} to re-execute`);
-  const episode = await startEpisode(recordedWebSearch(t), signal);
+  // Run again under the rules it was made with, so its observations keep their shape.
+  const compatibility = compatibilityOfTrajectory(t);
+  const episode = await startEpisode(recordedWebSearch(t), signal, compatibility);
   try {
     for (let i = 0; i < stepIndex; i++) {
       signal.throwIfAborted();
@@ -70,7 +74,7 @@ export async function reexecuteStep(
     signal.throwIfAborted();
     onEvent({ kind: 'running', stepIndex });
     const outcome = await episode.exec(step.code, signal);
-    const observation = observationFromOutcome(outcome, formatObservation(outcome, stepIndex + 1));
+    const observation = observationFromOutcome(outcome, formatObservation(outcome, stepIndex + 1, { compatibility }));
     onEvent({ kind: 'done', observation });
 
     const steps = t.steps.map((s, i) => {

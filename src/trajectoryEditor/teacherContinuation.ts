@@ -2,6 +2,7 @@ import { type ChatCompleter, runAgentEpisode } from '../agent/agentLoop';
 import { type PromptProfile } from '../agent/promptProfiles';
 import { type Step, type Trajectory } from '../trajectory/schema';
 import { type EpisodeStarter, recordedWebSearch } from './reexecution';
+import { compatibilityOfTrajectory } from '../trajectory/compatibility';
 import { stepView } from './trajectoryView';
 import { type StepView } from '../protocol/trajectoryEditor';
 
@@ -47,7 +48,7 @@ export async function continueWithTeacher(
   }
   const dropped: Step[] = t.steps.slice(stepIndex + 1);
   const maxSteps = Math.max(deps.maxSteps ?? 5, kept.length + 1);
-  const episode = await deps.startEpisode(recordedWebSearch(t), signal);
+  const episode = await deps.startEpisode(recordedWebSearch(t), signal, compatibilityOfTrajectory(t));
   const texts = new Map<number, string>();
   try {
     const result = await runAgentEpisode(

@@ -125,10 +125,10 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     return true;
   }
 
-  /** Starts a sandbox episode with the user's settings; `web_search` answers from the trajectory's record. */
-  const episodeStarter: EpisodeStarter = async (webSearch, signal) => {
+  /** Starts a sandbox episode with the user's settings and the trajectory's profile; `web_search` answers from the trajectory's record. */
+  const episodeStarter: EpisodeStarter = async (webSearch, signal, compatibility) => {
     const sandbox = await import('../sandbox/index');
-    return sandbox.startEpisode({ ...sandboxOptionsFromSettings(), webSearch, signal, onWarning: (warning) => log.warn(`sandbox: ${warning}`) });
+    return sandbox.startEpisode({ ...sandboxOptionsFromSettings(), webSearch, signal, compatibility, onWarning: (warning) => log.warn(`sandbox: ${warning}`) });
   };
 
   async function startContinuation(panel: TrajectoryEditorPanel, slot: number, stepIndex: number): Promise<boolean> {

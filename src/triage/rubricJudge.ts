@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { startWorkerPool } from '../runs/workerPool';
 import { type JudgeModel } from '../scoring/llmJudge';
 import { saveTrajectoryEdits } from '../trajectory/jsonlWriters';
-import { observationTextOf } from '../trajectory/sftExport';
+import {  observationTextOf } from '../trajectory/observationText';
 import { type RubricFinding, type RubricResult, type Trajectory } from '../trajectory/schema';
 import { openTrajectoryFile, type TrajectoryFile } from '../trajectory/trajectoryFile';
 import { evidenceChars, type TriageFlag } from './flags';

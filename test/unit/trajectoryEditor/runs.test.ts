@@ -4,6 +4,7 @@ import { loadPromptProfile } from '../../../src/agent/promptProfiles';
 import { ModelEndpoint } from '../../../src/llm/modelEndpoint';
 import { defaultProfile } from '../../../src/llm/profiles';
 import { type CandidateExecution, type ExecOutcome, type PythonEpisode, type WebSearchHandler } from '../../../src/sandbox/types';
+import { startEpisode } from '../../../src/sandbox/index';
 import { applyTrajectoryEdit } from '../../../src/trajectoryEditor/trajectoryEdits';
 import { previousObservation, recordedWebSearch, reexecuteStep } from '../../../src/trajectoryEditor/reexecution';
 import { continueWithTeacher, type ContinuationEvent } from '../../../src/trajectoryEditor/teacherContinuation';
@@ -147,4 +148,23 @@ void test('continuing from a step whose observation is stale is refused until it
     continueWithTeacher(edited, 1, { endpoint, prompt: await loadPromptProfile('teacher'), startEpisode: () => Promise.resolve(new RecordingEpisode()) }, new AbortController().signal),
     /step 1 has no up-to-date observation/,
   );
+});
+
+void test('re-execution in the editor runs under the profile the trajectory was made with', async () => {
+  // A trajectory generated under the reference profile shows the value of the last statement as its
+  // "last output" (METHOD §2); re-executing it in the editor must not switch it to the studio's rule.
+  const results = new Map<string, string | undefined>();
+  for (const compatibility of ['reference', 'studio'] as const) {
+    const t = applyTrajectoryEdit(sampleTrajectory(`p-${compatibility}`, 2), { kind: 'setCode', stepIndex: 1, text: 'total = 2 + 3' });
+    t.origin.compatibility = compatibility;
+    const started: string[] = [];
+    const updated = await reexecuteStep(t, 1, (webSearch, signal, profile) => {
+      started.push(profile);
+      return startEpisode({ webSearch, signal, compatibility: profile, stepCpuSeconds: 10 });
+    }, new AbortController().signal);
+    assert.deepEqual(started, [compatibility], 'the episode starts under the trajectory\'s profile');
+    results.set(compatibility, updated.steps[1].observation?.lastValue);
+  }
+  assert.equal(results.get('reference'), '5', 'reference: the assignment\'s value');
+  assert.equal(results.get('studio'), 'None', 'studio: a statement has no value');
 });
