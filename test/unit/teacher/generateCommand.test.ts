@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { type CliIo } from '../../../src/cli/command';
-import { progressLine } from '../../../src/cli/commands/teacher';
+import { progressLine, teacherConfigFromArgs } from '../../../src/cli/commands/teacher';
 import { arithmeticAgent, arithmeticCot, evaluateIntegerExpression, firstAnswering, type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
 
 let dir: string;
@@ -114,4 +114,13 @@ void test('--compat reference: the records hold both verdicts, the run counts th
   const bad = await cli(['generate', '--questions', 'q.jsonl', '--out', 'x.traj.jsonl', '--teacher-url', server.baseUrl, '--model', 'teacher', '--compat', 'paper']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--compat must be studio or reference, got "paper"/);
+});
+
+void test('the filter flags reach the run config: --drop-syntax-errors and --keep-parse-errors', () => {
+  const io = { stdout: () => undefined, stderr: () => undefined, isTty: false, env: {}, cwd: dir, signal: new AbortController().signal };
+  const base = { questions: 'q.jsonl', out: 'x.traj.jsonl', 'teacher-url': 'http://127.0.0.1:9/v1', model: 'teacher' };
+  const byDefault = teacherConfigFromArgs({ values: base, positionals: [] }, io).filter;
+  assert.deepEqual([byDefault.dropParseErrors, byDefault.dropSyntaxErrors ?? false], [true, false], 'by default a reply without code is dropped and a recovered SyntaxError kept');
+  const strict = teacherConfigFromArgs({ values: { ...base, 'drop-syntax-errors': true, 'keep-parse-errors': true }, positionals: [] }, io).filter;
+  assert.deepEqual([strict.dropParseErrors, strict.dropSyntaxErrors], [false, true]);
 });
