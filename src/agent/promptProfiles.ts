@@ -1,5 +1,7 @@
+import { mediaFolder } from '../environment/mediaFolder';
+import { parseTextSections, trimBlankLines } from '../environment/sectionedText';
 import { createHash } from 'node:crypto';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compileJinja, type JinjaTemplate } from './referencePromptJinja';
 import { defaultReferenceSystemKey, parseReferencePromptYaml, ReferencePromptError, referenceSystemVariables, renderReferenceTemplate } from './referencePrompt';
@@ -67,38 +69,9 @@ export class PromptProfileError extends Error {
   override readonly name = 'PromptProfileError';
 }
 
-function trimBlankLines(lines: string[]): string {
-  let start = 0;
-  let end = lines.length;
-  while (start < end && lines[start].trim() === '') start += 1;
-  while (end > start && lines[end - 1].trim() === '') end -= 1;
-  return lines.slice(start, end).join('\n');
-}
-
 /** Parses a profile file's text. Every section must appear exactly once. */
 export function parsePromptProfile(text: string, name: string, source = '<inline>'): PromptProfile {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const found = new Map<SectionName, { line: number; body: string[] }>();
-  let current: { line: number; body: string[] } | undefined;
-  lines.forEach((line, i) => {
-    const header = /^=== (.+) ===\s*$/.exec(line);
-    if (header) {
-      const section = header[1].trim().toLowerCase();
-      if (!(section in sectionKeys)) {
-        throw new PromptProfileError(`${source}:${i + 1}: unknown section "${header[1]}" (expected one of: ${Object.keys(sectionKeys).join(', ')})`);
-      }
-      const key = section as SectionName;
-      const previous = found.get(key);
-      if (previous) throw new PromptProfileError(`${source}:${i + 1}: section "${section}" appears twice (first at line ${previous.line})`);
-      current = { line: i + 1, body: [] };
-      found.set(key, current);
-      return;
-    }
-    if (current) current.body.push(line);
-    else if (line.trim() !== '' && !line.startsWith('#')) {
-      throw new PromptProfileError(`${source}:${i + 1}: text before the first section (start sections with "=== system ===")`);
-    }
-  });
+  const found = parseTextSections(text, source, Object.keys(sectionKeys) as SectionName[], (message) => new PromptProfileError(message), '"=== system ==="');
   const missing = (Object.keys(sectionKeys) as SectionName[]).filter((k) => !found.has(k));
   if (missing.length) throw new PromptProfileError(`${source}: missing section(s): ${missing.map((m) => `"=== ${m} ==="`).join(', ')}`);
   const profile: PromptProfile = { name, source, system: '', taskSuffix: '', fallbackSystem: '', fallbackRequest: '' };
@@ -197,23 +170,9 @@ export function parseReferencePromptProfile(
   return profile;
 }
 
-let builtinFolderLookup: Promise<string> | undefined;
-
 /** `media/prompts/` of the bundle (dist/) or of the source tree (src/agent/). */
 export function builtinPromptFolder(): Promise<string> {
-  builtinFolderLookup ??= (async () => {
-    const candidates = [path.resolve(__dirname, '..', 'media', 'prompts'), path.resolve(__dirname, '..', '..', 'media', 'prompts')];
-    for (const candidate of candidates) {
-      try {
-        await access(path.join(candidate, `teacher${promptProfileSuffix}`));
-        return candidate;
-      } catch {
-        // try the next layout
-      }
-    }
-    throw new Error(`The built-in prompt profiles were not found (looked in ${candidates.join(', ')})`);
-  })();
-  return builtinFolderLookup;
+  return mediaFolder('prompts', `teacher${promptProfileSuffix}`, 'The built-in prompt profiles');
 }
 
 /** The profile name a file provides, or undefined for a file that is not a prompt profile. */

@@ -1,6 +1,8 @@
+import { mediaFolder } from '../environment/mediaFolder';
+import { parseTextSections, trimBlankLines } from '../environment/sectionedText';
 import { type Compatibility } from '../trajectory/compatibility';
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { type ChatMessage } from '../llm/types';
@@ -45,43 +47,13 @@ export interface JudgePrompt {
 }
 
 const sectionNames = ['system', 'user', 'reply format'] as const;
-type SectionName = (typeof sectionNames)[number];
 const placeholders = ['question', 'gold', 'answer', 'prediction'] as const;
 type Placeholder = (typeof placeholders)[number];
 export const judgePromptSuffix = '.judge.txt';
 
-function trimBlankLines(lines: string[]): string {
-  let start = 0;
-  let end = lines.length;
-  while (start < end && lines[start].trim() === '') start += 1;
-  while (end > start && lines[end - 1].trim() === '') end -= 1;
-  return lines.slice(start, end).join('\n');
-}
-
 /** Parses a judge prompt file's text; every problem names `source` and the line. */
 export function parseJudgePrompt(text: string, source = '<inline>'): JudgePrompt {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const found = new Map<SectionName, { line: number; body: string[] }>();
-  let current: { line: number; body: string[] } | undefined;
-  lines.forEach((line, i) => {
-    const header = /^=== (.+) ===\s*$/.exec(line);
-    if (header) {
-      const section = header[1].trim().toLowerCase();
-      if (!(sectionNames as readonly string[]).includes(section)) {
-        throw new JudgePromptError(`${source}:${i + 1}: unknown section "${header[1]}" (expected one of: ${sectionNames.join(', ')})`);
-      }
-      const key = section as SectionName;
-      const previous = found.get(key);
-      if (previous) throw new JudgePromptError(`${source}:${i + 1}: section "${section}" appears twice (first at line ${previous.line})`);
-      current = { line: i + 1, body: [] };
-      found.set(key, current);
-      return;
-    }
-    if (current) current.body.push(line);
-    else if (line.trim() !== '' && !line.startsWith('#')) {
-      throw new JudgePromptError(`${source}:${i + 1}: text before the first section (start with "=== system ===" or "=== user ===")`);
-    }
-  });
+  const found = parseTextSections(text, source, sectionNames, (message) => new JudgePromptError(message), '"=== system ===" or "=== user ==="');
   const user = found.get('user');
   if (!user) throw new JudgePromptError(`${source}: missing section "=== user ==="`);
   const reply = found.get('reply format');
@@ -169,23 +141,9 @@ export function judgePromptHash(prompt: JudgePrompt): string {
   return h.digest('hex').slice(0, 16);
 }
 
-let builtinFolderLookup: Promise<string> | undefined;
-
 /** `media/prompts/judge/` of the bundle (dist/) or of the source tree (src/scoring/). */
 export function builtinJudgePromptFolder(): Promise<string> {
-  builtinFolderLookup ??= (async () => {
-    const candidates = [path.resolve(__dirname, '..', 'media', 'prompts', 'judge'), path.resolve(__dirname, '..', '..', 'media', 'prompts', 'judge')];
-    for (const candidate of candidates) {
-      try {
-        await access(path.join(candidate, `studio${judgePromptSuffix}`));
-        return candidate;
-      } catch {
-        // try the next layout
-      }
-    }
-    throw new Error(`The built-in judge prompts were not found (looked in ${candidates.join(', ')})`);
-  })();
-  return builtinFolderLookup;
+  return mediaFolder(path.join('prompts', 'judge'), `studio${judgePromptSuffix}`, 'The built-in judge prompts');
 }
 
 /** Reads and parses a judge prompt file; an unreadable file is a {@link JudgePromptError} naming it. */

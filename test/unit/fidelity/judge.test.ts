@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
-import { greedySampling } from '../../../src/llm/profiles';
 import { builtinJudgePrompt, JudgePromptError, loadJudgePrompt, readJudgeReply } from '../../../src/scoring/judgePrompt';
-import { judgeFactualWithModel, type JudgeModel } from '../../../src/scoring/llmJudge';
+import { judgeFactualWithModel } from '../../../src/scoring/llmJudge';
+import { scriptedJudge } from '../../support/scriptedJudge';
 
 /**
  * The factual judge in the reference's request and reply format (profile `reference`,
@@ -18,18 +17,6 @@ import { judgeFactualWithModel, type JudgeModel } from '../../../src/scoring/llm
  *   prediction is sent whole;
  * - 82 and 92: the verdict is `json.loads(reply)["score"]`; 248-253: accuracy = sum(scores) / count.
  */
-
-function scriptedJudge(replies: string[]): JudgeModel & { requests: ChatRequest[] } {
-  const requests: ChatRequest[] = [];
-  return {
-    requests,
-    complete(request: ChatRequest): Promise<ChatResult> {
-      requests.push(request);
-      const text = replies[Math.min(requests.length - 1, replies.length - 1)];
-      return Promise.resolve({ choices: [{ text, finishReason: 'stop' }], usage: { promptTokens: 10, completionTokens: 5 }, model: 'judge', sampling: greedySampling, latencyMs: 1, attempts: 1, fromCache: false });
-    },
-  };
-}
 
 void test('the reference judge sends one user message with the question, the prediction as written and the gold answer', async () => {
   const judge = scriptedJudge(['{"explanation": "Same city.", "score": 1}']);

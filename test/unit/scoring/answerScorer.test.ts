@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { type AnswerVerdict, judgementFromVerdicts, scoreAnswerByProfile } from '../../../src/scoring/answerScorer';
-import { type JudgeModel } from '../../../src/scoring/llmJudge';
 import { runJudgePrompt } from '../../../src/scoring/scoringSettings';
 import { type SymbolicEquality, type SymbolicResult } from '../../../src/scoring/sympyChecker';
-import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
+import { scriptedJudge } from '../../support/scriptedJudge';
 
 /** A symbolic checker that says every pair is equal by simplification and counts the questions it gets. */
 class CountingSymbolic implements SymbolicEquality {
@@ -51,23 +50,8 @@ void test('factual answers without a judge: the reference verdict says exact mat
 });
 
 void test('factual answers with a judge: the judge is asked once per profile', async () => {
-  const requests: ChatRequest[] = [];
-  const judge: JudgeModel = {
-    complete(request: ChatRequest): Promise<ChatResult> {
-      requests.push(request);
-      const result: ChatResult = {
-        // Readable in either profile's reply format: a verdict, an explanation and a 0/1 score.
-        choices: [{ text: '{"correct": true, "explanation": "same city", "score": 1}', finishReason: 'stop' }],
-        usage: { promptTokens: 1, completionTokens: 1 },
-        model: 'judge',
-        sampling: { temperature: 0, topP: 1, topK: -1, repetitionPenalty: 1, maxTokens: 256 },
-        latencyMs: 0,
-        attempts: 1,
-        fromCache: false,
-      };
-      return Promise.resolve(result);
-    },
-  };
+  const judge = scriptedJudge(['{"correct": true, "explanation": "same city", "score": 1}']);
+  const requests = judge.requests;
   const verdicts = await scoreAnswerByProfile({ domain: 'factual', prediction: 'Paris', gold: 'Paris, France', question: 'Capital of France?' }, { judge });
   assert.equal(requests.length, 2);
   assert.equal(verdicts.studio.method, 'llm-judge');
@@ -84,21 +68,8 @@ void test('a verdict that could not be reached carries its error into the judgem
 });
 
 void test("a user's judge prompt file replaces the built-in prompt of the run's profile only", async () => {
-  const requests: ChatRequest[] = [];
-  const judge: JudgeModel = {
-    complete(request: ChatRequest): Promise<ChatResult> {
-      requests.push(request);
-      return Promise.resolve({
-        choices: [{ text: '{"correct": true, "explanation": "same city", "score": 1}', finishReason: 'stop' }],
-        usage: { promptTokens: 1, completionTokens: 1 },
-        model: 'judge',
-        sampling: { temperature: 0, topP: 1, topK: -1, repetitionPenalty: 1, maxTokens: 256 },
-        latencyMs: 0,
-        attempts: 1,
-        fromCache: false,
-      });
-    },
-  };
+  const judge = scriptedJudge(['{"correct": true, "explanation": "same city", "score": 1}']);
+  const requests = judge.requests;
   const file = path.join(import.meta.dirname, '../fidelity/fixtures/judge-mine.judge.txt');
   const { judgePrompts, description } = await runJudgePrompt({ factual: 'judge', judgePrompt: file }, 'reference');
   assert.match(description ?? '', /judge-mine\.judge\.txt .*for the reference profile/);

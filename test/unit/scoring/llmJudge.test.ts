@@ -1,33 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChatRequest, type ChatResult } from '../../../src/llm/types';
-import { greedySampling } from '../../../src/llm/profiles';
 import path from 'node:path';
 import { builtinJudgePrompt, judgePromptHash, loadJudgePrompt } from '../../../src/scoring/judgePrompt';
-import { judgeFactualWithModel, type JudgeModel, parseJudgeReply } from '../../../src/scoring/llmJudge';
+import { judgeFactualWithModel, parseJudgeReply } from '../../../src/scoring/llmJudge';
+import { scriptedJudge } from '../../support/scriptedJudge';
 
 const fixtures = path.join(__dirname, '..', 'fidelity', 'fixtures');
-
-/** A judge that replies with the given texts in turn and records what it was asked. */
-function scriptedJudge(replies: string[]): JudgeModel & { requests: ChatRequest[] } {
-  const requests: ChatRequest[] = [];
-  return {
-    requests,
-    complete(request: ChatRequest): Promise<ChatResult> {
-      requests.push(request);
-      const text = replies[Math.min(requests.length - 1, replies.length - 1)];
-      return Promise.resolve({
-        choices: [{ text, finishReason: 'stop' }],
-        usage: { promptTokens: 10, completionTokens: 5 },
-        model: 'judge',
-        sampling: greedySampling,
-        latencyMs: 1,
-        attempts: 1,
-        fromCache: false,
-      });
-    },
-  };
-}
 
 void test('the judge is asked with the question, the reference and the prediction, greedily', async () => {
   const judge = scriptedJudge(['{"correct": true, "explanation": "Same city."}']);
