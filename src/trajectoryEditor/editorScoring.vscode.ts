@@ -3,13 +3,13 @@ import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { type StudioServices } from '../platform/services';
 import { readSetting } from '../platform/settings';
-import { scoreAnswer } from '../scoring/answerScorer';
+import { scoreAnswerByProfile } from '../scoring/answerScorer';
 import { type SympyChecker } from '../scoring/sympyChecker';
 import { type Trajectory } from '../trajectory/schema';
 import { rejudgeTrajectory, type TrajectoryScorer } from './verdicts';
 
 /**
- * The editor's scorer: the one generation and evaluation use (`scoreAnswer`), with the symbolic checker on
+ * The editor's scorer: the one generation and evaluation use (`scoreAnswerByProfile`, both profiles' verdicts), with the symbolic checker on
  * the configured Python and the judge model from the judge endpoint settings, read at the moment of
  * judging so a judge configured later is used. The sympy helper starts on the first math answer.
  */
@@ -28,12 +28,12 @@ export class EditorScoring implements vscode.Disposable {
         const python = readSetting('python.interpreter');
         return new SympyChecker(python ? { python } : {});
       });
-      return scoreAnswer(input, { symbolic: await this.symbolic }, signal);
+      return scoreAnswerByProfile(input, { symbolic: await this.symbolic }, signal);
     }
-    if (method === 'exact-match') return scoreAnswer(input, {}, signal);
+    if (method === 'exact-match') return scoreAnswerByProfile(input, {}, signal);
     if (!this.judgeConfigured()) return undefined;
     const judge = new ModelEndpoint(readEndpointProfile('judge'), { apiKeys: secretApiKeys(this.services.secrets) });
-    return scoreAnswer(input, { judge }, signal);
+    return scoreAnswerByProfile(input, { judge }, signal);
   };
 
   /** `after` with its verdict made again from its answer when that changed (see {@link rejudgeTrajectory}). */

@@ -1,4 +1,5 @@
-import { type AnswerToScore, type AnswerVerdict, judgementFromVerdict } from '../scoring/answerScorer';
+import { type AnswerToScore, type AnswerVerdict, judgementFromVerdicts, type VerdictsByProfile } from '../scoring/answerScorer';
+import { compatibilityOfTrajectory } from '../trajectory/compatibility';
 import { judgeFactualOffline } from '../scoring/factualMatch';
 import { filterDecisionOf } from '../teacher/trajectoryFilter';
 import { type Judgement, type Revision, type Trajectory } from '../trajectory/schema';
@@ -18,7 +19,8 @@ export type ScoringMethod = 'math-equivalence' | 'llm-judge' | 'exact-match';
  * Scores one answer with a given method. Resolves `undefined` when the method needs a model that is not
  * available here (no judge endpoint configured), so the caller can say so instead of guessing.
  */
-export type TrajectoryScorer = (input: AnswerToScore, method: ScoringMethod, signal?: AbortSignal) => Promise<AnswerVerdict | undefined>;
+/** Both profiles' verdicts on an answer with the given method; undefined when the method needs a model that is not configured. */
+export type TrajectoryScorer = (input: AnswerToScore, method: ScoringMethod, signal?: AbortSignal) => Promise<VerdictsByProfile | undefined>;
 
 /** What the list and the header show about a record's correctness. */
 export type VerdictState = 'correct' | 'incorrect' | 'unjudged' | 'needs-judging';
@@ -123,22 +125,24 @@ export async function rejudgeTrajectory(before: Trajectory, after: Trajectory, o
   if (after.finalAnswer !== undefined && gold !== undefined) {
     const method = scoringMethodFor(after, before.judgement ?? after.judgement, options.judgeAvailable);
     const input: AnswerToScore = { domain: after.task.domain, prediction: after.finalAnswer, gold, question: after.task.question };
-    let verdict: AnswerVerdict | undefined;
+    let verdicts: VerdictsByProfile | undefined;
     let unavailable = 'no judge model is configured (trajectoryStudio.endpoints.judge.baseUrls)';
     try {
-      verdict = await options.scorer(input, method, options.signal);
+      verdicts = await options.scorer(input, method, options.signal);
     } catch (err) {
       options.signal?.throwIfAborted();
       unavailable = `the scorer failed: ${err instanceof Error ? err.message : String(err)}`;
     }
-    if (!verdict && method === 'llm-judge') {
+    if (!verdicts && method === 'llm-judge') {
       // An answer equal to the gold (after normalisation) is correct under any judge; only a mismatch needs the model.
       const offline = judgeFactualOffline(input.prediction, gold);
       if (offline.correct) {
-        verdict = { domain: 'factual', correct: true, method: 'exact-match', rule: offline.rule, detail: `${offline.detail} (the judge model was not needed)`, score: offline.f1, predAnswer: offline.predAnswer, goldAnswer: offline.goldAnswer };
+        const verdict: AnswerVerdict = { domain: 'factual', correct: true, method: 'exact-match', rule: offline.rule, detail: `${offline.detail} (the judge model was not needed)`, score: offline.f1, predAnswer: offline.predAnswer, goldAnswer: offline.goldAnswer };
+        verdicts = { studio: verdict, reference: verdict };
       }
     }
-    if (verdict) next.judgement = judgementFromVerdict(verdict, now());
+    // Both profiles' verdicts, as generation and evaluation store them; the trajectory's own profile counts.
+    if (verdicts) next.judgement = judgementFromVerdicts(verdicts, compatibilityOfTrajectory(after), now());
     else next.meta = { ...(next.meta ?? {}), [needsJudgingKey]: { method, reason: `the answer changed and needs the ${method === 'llm-judge' ? 'judge model' : 'scorer'}: ${unavailable}` } };
   }
   const revision: Revision = { at: now().toISOString(), what: 'judgement', before: describeVerdict(before), after: describeVerdict(next) };

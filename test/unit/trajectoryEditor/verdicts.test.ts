@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scoreAnswer } from '../../../src/scoring/answerScorer';
+import { scoreAnswerByProfile } from '../../../src/scoring/answerScorer';
 import { type ExecOutcome, type PythonEpisode } from '../../../src/sandbox/types';
 import { type Trajectory } from '../../../src/trajectory/schema';
 import { reexecuteStep } from '../../../src/trajectoryEditor/reexecution';
@@ -36,7 +36,7 @@ function factual(method: 'llm-judge' | 'exact-match'): Trajectory {
 }
 
 /** The product's scorer without Python or a judge model: the offline methods, and no judge available. */
-const offlineScorer: TrajectoryScorer = (input, method) => (method === 'llm-judge' ? Promise.resolve(undefined) : scoreAnswer(input, {}));
+const offlineScorer: TrajectoryScorer = (input, method) => (method === 'llm-judge' ? Promise.resolve(undefined) : scoreAnswerByProfile(input, {}));
 
 /** An episode whose code raises NameError unless it is one of the sample's `print` lines. */
 const raisingEpisode = (): Promise<PythonEpisode> =>
@@ -115,7 +115,7 @@ void test('the run\'s method is used: exact match stays exact match, the judge m
   const methods: ScoringMethod[] = [];
   const recording: TrajectoryScorer = (input, method) => {
     methods.push(method);
-    return scoreAnswer(input, {});
+    return scoreAnswerByProfile(input, {});
   };
   const changed = (t: Trajectory): Trajectory => ({ ...t, finalAnswer: '1888' });
   await rejudgeTrajectory(factual('exact-match'), changed(factual('exact-match')), { scorer: recording, judgeAvailable: true });
@@ -162,4 +162,18 @@ void test('the generation filter\'s decision is shown in its own words, apart fr
   assert.equal(summariseTrajectory(0, answered()).filter, 'none');
   assert.equal(trajectoryView(0, dropped, false).filterVerdict?.passed, false);
   assert.equal(answerFromSteps(answered()), '42');
+});
+
+void test('an answer edited in the editor is judged under both profiles, and the trajectory\'s own profile counts', async () => {
+  // `\boxed{[1,2]}` for the gold `(1,2)`: the reference compares bracketed lists element-wise and ignores the
+  // brackets; the studio keeps the interval ends (docs/COMPATIBILITY.md).
+  const before = sampleTrajectory('profiles', 1);
+  before.task = { ...before.task, domain: 'math', goldAnswer: '(1,2)' };
+  before.origin = { ...before.origin, compatibility: 'reference' };
+  before.finalAnswer = '\\boxed{(3,4)}';
+  before.judgement = { correct: false, method: 'math-equivalence' };
+  const judged = await rejudgeTrajectory(before, { ...before, finalAnswer: '\\boxed{[1,2]}' }, { scorer: offlineScorer, judgeAvailable: false });
+  assert.equal(judged.judgement?.profile, 'reference');
+  assert.deepEqual([judged.judgement?.byProfile?.reference.correct, judged.judgement?.byProfile?.studio.correct], [true, false]);
+  assert.equal(judged.judgement?.correct, true, 'the reference verdict counts for a trajectory made under the reference profile');
 });
