@@ -53,6 +53,11 @@ function copyStaticAssets() {
   const dest = 'dist/webview/codicons';
   mkdirSync(dest, { recursive: true });
   for (const f of ['codicon.css', 'codicon.ttf']) cpSync(path.join('node_modules/@vscode/codicons/dist', f), path.join(dest, f));
+  // KaTeX's stylesheet and its fonts (woff2 only: the stylesheet lists it first and webviews support it).
+  const katexDest = 'dist/webview/katex';
+  mkdirSync(path.join(katexDest, 'fonts'), { recursive: true });
+  cpSync('node_modules/katex/dist/katex.min.css', path.join(katexDest, 'katex.min.css'));
+  for (const f of readdirSync('node_modules/katex/dist/fonts').filter((n) => n.endsWith('.woff2'))) cpSync(path.join('node_modules/katex/dist/fonts', f), path.join(katexDest, 'fonts', f));
 }
 
 if (!watch) {

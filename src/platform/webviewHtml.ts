@@ -60,6 +60,7 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="${asset('codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${asset('katex', 'katex.min.css')}">
 <link rel="stylesheet" href="${asset(`${bundle}.css`)}">
 </head>
 <body>

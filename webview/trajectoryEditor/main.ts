@@ -17,6 +17,8 @@ import {
 import { isSubmitKey, shortcutKey } from '../shared/keyboard';
 import { LayoutSplitter, type ListSize } from './layoutSplitter';
 import { ListPane } from './listPane';
+import { mathRenderingOn, setMathRendering } from './mathRender';
+import { highlightPython } from './pythonHighlight';
 import { compareView, flagsByStep, invalidLineView, type StepCardActions, stepCard, trajectoryHeader } from './trajectoryPane';
 
 /** UI state kept across the page being hidden and recreated (never file content). */
@@ -26,11 +28,14 @@ interface PageState {
   query: TrajectoryQueryWire;
   /** The list's share of the editor, set with the splitter. */
   listSize?: ListSize;
+  /** "Render math" in the detail's toolbar: off shows questions, thoughts and answers as their raw text. */
+  renderMath?: boolean;
 }
 
 const channel = new HostChannel(trajectoryEditorProtocol);
 const initial = readInitialState() as { fileName?: string } | null;
 const saved = (vscodeApi().getState() as PageState | undefined) ?? { slot: null, step: null, query: {} };
+setMathRendering(saved.renderMath ?? true);
 
 let editorState: EditorState | undefined;
 let current: SlotView | undefined;
@@ -179,7 +184,7 @@ layout.append(listSide, splitter.element, el('div', { class: 'detail-side' }, ba
 app.append(layout);
 
 function persist(): void {
-  vscodeApi().setState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery, listSize: splitter.current } satisfies PageState);
+  vscodeApi().setState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery, listSize: splitter.current, renderMath: mathRenderingOn() } satisfies PageState);
   channel.notify('selection', { slot: list.selectedSlot, stepIndex: selectedStep });
 }
 
@@ -244,6 +249,22 @@ function setStep(index: number, scroll = true): void {
   persist();
 }
 
+/**
+ * "Render math": on, LaTeX in the question, thoughts and answers is typeset; off, the page shows the text
+ * as the file holds it. The choice is kept in the page's state, so it survives the editor being hidden.
+ */
+function mathToggle(): HTMLElement {
+  const toggle = el('vscode-checkbox', { label: 'Render math', class: 'math-toggle', title: 'Typeset LaTeX in questions, thoughts and answers; off shows the raw text' });
+  toggle.checked = mathRenderingOn();
+  toggle.addEventListener('change', () => {
+    setMathRendering(toggle.checked);
+    persist();
+    renderDetail();
+    detail.querySelector<HTMLElement>('.math-toggle')?.focus();
+  });
+  return toggle;
+}
+
 function renderDetail(): void {
   if (!current) {
     detail.replaceChildren(el('div', { class: 'empty' }, editorState?.slotCount === 0 ? 'This file holds no trajectories.' : 'Select a trajectory.'));
@@ -266,7 +287,7 @@ function renderDetail(): void {
   compare.addEventListener('click', () => void openComparePicker());
   const asText = el('vscode-button', { secondary: '', title: 'Open as .traj text (t)', class: 'open-text' }, 'Open as text');
   asText.addEventListener('click', () => void channel.request('openTextForm', { slot: t.slot }).catch(showError));
-  reviewBar.append(compare, asText);
+  reviewBar.append(compare, asText, mathToggle());
   const stepFlags = flagsByStep(t).steps;
   const steps = t.steps.map((s) => (s.index === editingStep ? stepEditor(s.index, s.thought, s.code) : stepCard(s, s.index === selectedStep, actions, stepFlags.get(s.index))));
   // A button that had focus (Accept, a step's Exclude) is replaced below: keep focus in the detail, not on the body.
@@ -356,11 +377,34 @@ function startEditing(index: number): void {
   renderDetail();
 }
 
+/**
+ * The code field highlighted like the read-only view: the textarea's text is transparent over a layer
+ * that shows the same text highlighted, redrawn on every input and scrolled with the textarea, so the
+ * caret, selection, undo and IME stay the browser's own. The layer is hidden from screen readers.
+ */
+function highlightedCodeEditor(input: HTMLTextAreaElement): HTMLElement {
+  const layer = el('pre', { class: 'code-highlight', 'aria-hidden': 'true' });
+  // The trailing newline keeps the layer as tall as the textarea when the code ends with a new line.
+  const redraw = () => layer.replaceChildren(highlightPython(`${input.value}\n`));
+  const follow = () => {
+    layer.scrollTop = input.scrollTop;
+    layer.scrollLeft = input.scrollLeft;
+  };
+  input.addEventListener('input', () => {
+    redraw();
+    follow();
+  });
+  input.addEventListener('scroll', follow);
+  redraw();
+  return el('div', { class: 'code-editor' }, layer, input);
+}
+
 function stepEditor(index: number, thought: string, code: string): HTMLElement {
   const thoughtInput = el('textarea', { class: 'edit-thought', 'aria-label': `Thought of step ${index + 1}`, rows: '5' });
   thoughtInput.value = thought;
-  const codeInput = el('textarea', { class: 'edit-code', 'aria-label': `Code of step ${index + 1}`, rows: String(Math.min(30, code.split('\n').length + 2)), spellcheck: 'false' });
+  const codeInput = el('textarea', { class: 'edit-code', 'aria-label': `Code of step ${index + 1}`, rows: String(Math.min(30, code.split('\n').length + 2)), spellcheck: 'false', wrap: 'off' });
   codeInput.value = code;
+  const codeEditor = highlightedCodeEditor(codeInput);
   const save = el('vscode-button', { class: 'save-edit', title: 'Apply (Ctrl+Enter)' }, 'Apply');
   const cancel = el('vscode-button', { secondary: '', class: 'cancel-edit', title: 'Cancel (Escape)' }, 'Cancel');
   const apply = async () => {
@@ -390,6 +434,7 @@ function stepEditor(index: number, thought: string, code: string): HTMLElement {
       // Indentation matters in Python: Tab inserts four spaces in the code field.
       e.preventDefault();
       codeInput.setRangeText('    ', codeInput.selectionStart, codeInput.selectionEnd, 'end');
+      codeInput.dispatchEvent(new Event('input'));
     }
   };
   thoughtInput.addEventListener('keydown', onKey);
@@ -402,7 +447,7 @@ function stepEditor(index: number, thought: string, code: string): HTMLElement {
     el('label', { class: 'section-label' }, 'Thought'),
     thoughtInput,
     el('label', { class: 'section-label' }, 'Code (Python)'),
-    codeInput,
+    codeEditor,
     el('div', { class: 'muted' }, 'Changing the code marks this step and every later step stale until they are re-executed.'),
     el('div', { class: 'edit-buttons' }, save, cancel),
   );

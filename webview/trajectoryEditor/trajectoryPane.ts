@@ -8,6 +8,7 @@ import {
   type StepView,
   type TrajectoryView,
 } from '../../src/protocol/trajectoryEditor';
+import { mathText } from './mathRender';
 import { highlightPython } from './pythonHighlight';
 
 /** What the step cards ask of the page (edits, runs, "show all"). */
@@ -254,7 +255,7 @@ export function stepCard(step: StepView, selected: boolean, actions?: StepCardAc
   const body: (HTMLElement | null)[] = [
     flagsBlock(flags, `Triage flags of step ${step.index + 1}`),
     el('div', { class: 'section-label' }, 'Thought'),
-    el('div', { class: 'thought' }, step.thought),
+    el('div', { class: 'thought' }, mathText(step.thought)),
     el('div', { class: 'section-label' }, 'Code'),
     el('pre', { class: 'code' }, highlightPython(step.code)),
   ];
@@ -327,13 +328,13 @@ export function trajectoryHeader(t: TrajectoryView): HTMLElement {
     'header',
     { class: 'trajectory-header' },
     el('div', { class: 'task-meta' }, `#${t.slot + 1} · ${t.id} · task ${t.taskId} · ${t.domain} · ${t.origin}`, t.dirty ? el('span', { class: 'dirty-note' }, ' · unsaved changes') : null),
-    el('h2', { class: 'question' }, t.question),
-    el('div', { class: 'answers' }, el('span', { class: 'field-label' }, 'Gold answer: '), el('span', { class: 'gold' }, t.goldAnswer ?? '—')),
+    el('h2', { class: 'question' }, mathText(t.question)),
+    el('div', { class: 'answers' }, el('span', { class: 'field-label' }, 'Gold answer: '), el('span', { class: 'gold' }, t.goldAnswer === undefined ? '—' : mathText(t.goldAnswer, { answer: true }))),
     el(
       'div',
       { class: 'answers' },
       el('span', { class: 'field-label' }, 'Final answer: '),
-      el('span', { class: 'final' }, t.finalAnswer ?? '—'),
+      el('span', { class: 'final' }, t.finalAnswer === undefined ? '—' : mathText(t.finalAnswer, { answer: true })),
       t.fromFallback ? el('span', { class: 'muted' }, ' (fallback call after the last step)') : null,
       el('span', { class: `badge verdict-${verdictClass}${filter && !filter.passed ? ' verdict-muted' : ''}` }, verdictText),
     ),
