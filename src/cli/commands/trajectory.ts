@@ -2,18 +2,16 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, CliUsageError, listOption, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
 import { sftPromptFrom } from '../sftPromptOption';
-import { loadPromptProfile } from '../../agent/promptProfiles';
-import { decideTeacherFilter, defaultFilterSettings } from '../../teacher/trajectoryFilter';
+import { describeTeacherFilter, importQuestionFile, importReferenceRecordsWithTeacherFilter } from '../../dataImport/dataImport';
 import { compatibilities, type Compatibility } from '../../trajectory/compatibility';
-import { findLeakage, type LeakageMatch, type LeakageQuestion } from '../../trajectory/leakageCheck';
+import { describeLeak, type LeakageMatch, type LeakageQuestion } from '../../trajectory/leakageCheck';
 import { writeJsonlAtomically } from '../../trajectory/jsonlWriters';
-import { importQuestionSet } from '../../trajectory/questionSetImport';
-import { importReferenceRecords } from '../../trajectory/referenceImport';
+import { openTrajectoryFile } from '../../trajectory/trajectoryFile';
+import { checkLeakage, exportedConversations, leakageManifestEntry, readBenchmarkQuestions as readBenchmarkFile, readTrajectoryFiles, trainingPromptsOfProfile } from '../../trainingExport/trainingExport';
 import { reviewStatusSchema, type ReviewStatus, type TaskDomain, type Trajectory } from '../../trajectory/schema';
-import { SFT_FORMATS, buildSftExamples, exclusionReason, exportTrainingData, formatSftExample, manifestPathFor, writeManifest, type FallbackPrompt, type SftFormat } from '../../trajectory/sftExport';
+import { SFT_FORMATS, exclusionReason, exportTrainingData, manifestPathFor, writeManifest, type FallbackPrompt, type SftFormat } from '../../trajectory/sftExport';
 import { describeLossMask } from '../../trajectory/trainingProfile';
 import { loadQwenTokenizer, maskConversation, renderMaskPreview, tokenStatistics } from '../../trajectory/tokenMask';
-import { openTrajectoryFile } from '../../trajectory/trajectoryFile';
 import { parseTrajectoryText, TrajectoryTextError } from '../../trajectory/textForm';
 import { defaultTriageMaxLength } from '../../triage/checks';
 import { FileTriage } from '../../triage/fileTriage';
@@ -61,8 +59,7 @@ function compatOption(args: ParsedCliArgs): Compatibility {
 async function fallbackPromptFrom(args: ParsedCliArgs, io: CliIo): Promise<FallbackPrompt> {
   const name = stringOption(args, 'prompt-profile') ?? 'student';
   const looksLikePath = name.includes('/') || name.includes(path.sep) || name.endsWith('.prompt.txt');
-  const profile = await loadPromptProfile(looksLikePath ? path.resolve(io.cwd, name) : name);
-  return { system: profile.fallbackSystem, request: profile.fallbackRequest };
+  return (await trainingPromptsOfProfile(looksLikePath ? path.resolve(io.cwd, name) : name)).fallbackPrompt;
 }
 
 function relative(io: CliIo, file: string): string {
@@ -203,21 +200,14 @@ export const importCommand: CliCommand = {
     if (format === 'reference') {
       const model = stringOption(args, 'model');
       const compatibility = compatOption(args);
-      const result = await importReferenceRecords(input, { source: path.basename(input), ...(domain ? { domain } : {}), ...(model ? { model } : {}) }, io.signal);
       // The same filter a teacher run applies, so an export takes the imported trajectories the method would train on.
-      const verdicts = new Map<string, number>();
-      for (const t of result.trajectories) {
-        const decision = decideTeacherFilter(t, { ...defaultFilterSettings, compatibility });
-        t.meta = { ...t.meta, teacherFilter: { ...decision } };
-        verdicts.set(decision.verdict, (verdicts.get(decision.verdict) ?? 0) + 1);
-      }
+      const result = await importReferenceRecordsWithTeacherFilter(input, { source: path.basename(input), compatibility, ...(domain ? { domain } : {}), ...(model ? { model } : {}) }, io.signal);
       await writeJsonlAtomically(out, result.trajectories, { signal: io.signal });
-      const kept = verdicts.get('correct') ?? 0;
-      io.stdout(`teacher filter (${compatibility}): ${kept} of ${result.trajectories.length} kept${verdicts.size ? ` (${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')})` : ''}\n`);
+      io.stdout(`${describeTeacherFilter(result.teacherFilter)}\n`);
       problems = result.problems.map((p) => `${relative(io, input)}:${p.line}: ${p.message}`);
       written = result.trajectories.length;
     } else if (format === 'questions') {
-      const result = await importQuestionSet(input, domain ? { domain } : {});
+      const result = await importQuestionFile(input, domain);
       await writeJsonlAtomically(out, result.tasks.map((t) => JSON.stringify(t)), { signal: io.signal });
       problems = result.problems.map((p) => `${relative(io, input)}: ${p.where}: ${p.message}`);
       written = result.tasks.length;
@@ -233,19 +223,8 @@ export const importCommand: CliCommand = {
 // ---------------------------------------------------------------------------------------------------------
 
 async function readTrajectories(paths: readonly string[], io: CliIo, skipInvalid: boolean): Promise<Trajectory[]> {
-  const all: Trajectory[] = [];
-  const problems: string[] = [];
-  for (const file of paths) {
-    const f = await openTrajectoryFile(file, { signal: io.signal });
-    try {
-      for await (const r of f.records(io.signal)) {
-        if (r.ok) all.push(r.trajectory);
-        else for (const d of r.diagnostics) problems.push(`${relative(io, file)}:${d.line}: ${d.path ?? '$'}: ${d.message}`);
-      }
-    } finally {
-      await f.close();
-    }
-  }
+  const { trajectories: all, problems: located } = await readTrajectoryFiles(paths, io.signal);
+  const problems = located.map((p) => relativeProblem(io, p));
   if (problems.length) {
     for (const p of problems.slice(0, 50)) io.stderr(`${p}\n`);
     if (!skipInvalid) throw new Error(`${problems.length} problems in the input (first ones above); fix them, or pass --skip-invalid to export the valid records only`);
@@ -256,18 +235,15 @@ async function readTrajectories(paths: readonly string[], io: CliIo, skipInvalid
 
 /** Benchmark questions from question sets (.json, .jsonl, .csv) or trajectory files (.traj.jsonl). */
 async function readBenchmarkQuestions(file: string, io: CliIo): Promise<LeakageQuestion[]> {
-  const source = path.basename(file);
-  if (file.endsWith('.traj.jsonl')) {
-    return (await readTrajectories([file], io, true)).map((t) => ({ id: t.task.id, question: t.task.question, source }));
-  }
-  // Benchmarks often carry no domain; it does not matter for comparing questions.
-  const set = await importQuestionSet(file, { domain: 'factual' });
-  for (const p of set.problems) io.stderr(`${relative(io, file)}: ${p.where}: ${p.message}\n`);
-  return set.tasks.map((t) => ({ id: t.id, question: t.question, source }));
+  const read = await readBenchmarkFile(file, io.signal);
+  for (const p of read.problems) io.stderr(`${relativeProblem(io, p)}\n`);
+  return read.questions;
 }
 
-function describeLeak(m: LeakageMatch): string {
-  return `${m.kind === 'exact' ? 'exact duplicate' : `near duplicate (${Math.round(m.overlap * 100)}% shared word trigrams)`} of ${m.benchmarkSource ?? 'benchmark'} question ${m.benchmarkId}`;
+/** A located problem (`/abs/file:…`) with the file relative to the working folder. */
+function relativeProblem(io: CliIo, problem: string): string {
+  const prefix = `${io.cwd}${path.sep}`;
+  return problem.startsWith(prefix) ? problem.slice(prefix.length) : problem;
 }
 
 export const exportCommand: CliCommand = {
@@ -327,17 +303,16 @@ export const exportCommand: CliCommand = {
 
     const withhold = new Map<string, string>();
     let leaks: LeakageMatch[] = [];
+    let leakage: ReturnType<typeof checkLeakage> | undefined;
     const benchmarks = listOption(args, 'benchmark');
     if (benchmarks.length) {
       const questions: LeakageQuestion[] = [];
       for (const b of benchmarks) questions.push(...(await readBenchmarkQuestions(path.resolve(io.cwd, b), io)));
-      const candidates = trajectories.filter((t) => exclusionReason(t, { statuses, requireCorrect }) === undefined);
-      leaks = findLeakage(candidates.map((t) => ({ id: t.id, question: t.task.question })), questions, { nearThreshold: numberOption(args, 'near-threshold', 0.6) });
-      for (const m of leaks) {
-        io.stderr(`leak: trajectory ${m.trainingId}: ${describeLeak(m)}\n`);
-        if (args.values['refuse-leaks'] === true) withhold.set(m.trainingId, `question leaks into the benchmark: ${describeLeak(m)}`);
-      }
-      io.stdout(`leakage check: ${leaks.length} of ${candidates.length} questions match ${questions.length} benchmark questions${leaks.length && args.values['refuse-leaks'] !== true ? ' (kept; pass --refuse-leaks to leave them out)' : ''}\n`);
+      leakage = checkLeakage(trajectories, { statuses, requireCorrect }, questions, { leaveOut: args.values['refuse-leaks'] === true, nearThreshold: numberOption(args, 'near-threshold', 0.6) });
+      leaks = leakage.matches;
+      for (const m of leaks) io.stderr(`leak: trajectory ${m.trainingId}: ${describeLeak(m)}\n`);
+      for (const [id, reason] of leakage.withhold) withhold.set(id, reason);
+      io.stdout(`leakage check: ${leaks.length} of ${leakage.candidates} questions match ${questions.length} benchmark questions${leaks.length && args.values['refuse-leaks'] !== true ? ' (kept; pass --refuse-leaks to leave them out)' : ''}\n`);
     }
 
     if (skipFlags.size) {
@@ -372,17 +347,12 @@ export const exportCommand: CliCommand = {
       signal: io.signal,
     });
     const extra: Record<string, unknown> = {};
-    if (benchmarks.length) extra.leakage = { benchmarks, matches: leaks, refused: args.values['refuse-leaks'] === true };
+    if (leakage) extra.leakage = leakageManifestEntry(benchmarks, leakage, args.values['refuse-leaks'] === true);
 
     const previewCount = numberOption(args, 'preview', 0);
     if (args.values.tokens === true || previewCount > 0) {
       const tokenizer = await loadQwenTokenizer();
-      const exported = new Set(manifest.trajectoryIds);
-      // The examples exactly as written: the trajectories' and their fallback conversations, less what the format refused.
-      const conversations = trajectories
-        .filter((t) => exported.has(t.id))
-        .flatMap((t) => buildSftExamples(t, { prompt, compatibility, fallbackPrompt }).conversations)
-        .filter((c) => !('skip' in formatSftExample(c, format)));
+      const conversations = exportedConversations(trajectories, manifest, { prompt, fallbackPrompt, compatibility, format });
       if (previewCount > 0) io.stdout(`loss mask (${compatibility}): ${describeLossMask(compatibility)}\n`);
       for (const c of conversations.slice(0, previewCount)) {
         const masked = maskConversation(tokenizer, c, compatibility);
