@@ -24,7 +24,12 @@ export interface ImportedQuestionSet {
   tasks: Task[];
   problems: QuestionSetProblem[];
   format: 'json' | 'jsonl' | 'csv';
+  /** Questions skipped only because neither they, the set's metadata nor the options said their domain: importing again with a domain takes them. */
+  missingDomain: number;
 }
+
+/** The one problem a domain for the whole set fixes. */
+class MissingDomainError extends Error {}
 
 function answerText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -44,6 +49,7 @@ function toTask(value: unknown, fallbackId: string, source: string, defaultDomai
   const question = r.question ?? r.problem ?? r.Question;
   if (typeof question !== 'string' || question.trim() === '') throw new Error('field "question" must be non-empty text');
   const domain = r.domain ?? defaultDomain;
+  if (domain === undefined || domain === null) throw new MissingDomainError('field "domain" is missing (give a domain for the whole set)');
   if (domain !== 'math' && domain !== 'factual') {
     throw new Error(`field "domain" must be "math" or "factual"${defaultDomain ? '' : ' (or give a domain for the whole set)'}, got ${JSON.stringify(domain ?? null)}`);
   }
@@ -119,10 +125,12 @@ export async function importQuestionSet(path: string, options: QuestionSetOption
   const ext = extname(path).toLowerCase();
   const tasks: Task[] = [];
   const problems: QuestionSetProblem[] = [];
+  let missingDomain = 0;
   const add = (where: string, value: unknown, fallbackId: string, domain: TaskDomain | undefined): void => {
     try {
       tasks.push(toTask(value, fallbackId, source, domain));
     } catch (err) {
+      if (err instanceof MissingDomainError) missingDomain++;
       problems.push({ where, message: (err as Error).message });
     }
   };
@@ -190,5 +198,5 @@ export async function importQuestionSet(path: string, options: QuestionSetOption
     if (first !== undefined) problems.push({ where: `question id ${JSON.stringify(t.id)}`, message: `appears more than once (questions ${first + 1} and ${i + 1})` });
     else seen.set(t.id, i);
   });
-  return { tasks, problems, format };
+  return { tasks, problems, format, missingDomain };
 }

@@ -36,6 +36,8 @@ export class ReferenceImportError extends Error {
 export interface ReferenceImportOptions {
   /** Domain of every record; without it, a record's `domain` field or a guess from the answer is used. */
   domain?: TaskDomain;
+  /** Domain of the records that carry no `domain` field, instead of a guess from the answer (`domain` wins over it). */
+  defaultDomain?: TaskDomain;
   /** The file name recorded in `task.source` and `origin.importedFrom`. */
   source: string;
   /** Teacher model name to record, when known. */
@@ -229,7 +231,7 @@ export function trajectoryFromReferenceRecord(value: unknown, line: number, opti
   const gold = textField(record, ['true_answer', 'answer', 'gold_answer']);
   const generated = textField(record, ['generated_answer', 'prediction']);
   const domainField = record.domain;
-  const domain: TaskDomain = options.domain ?? (domainField === 'math' || domainField === 'factual' ? domainField : guessDomain(question, gold));
+  const domain: TaskDomain = options.domain ?? (domainField === 'math' || domainField === 'factual' ? domainField : (options.defaultDomain ?? guessDomain(question, gold)));
   const taskId = textField(record, ['id', 'task_id', 'question_id']) ?? `${basename(options.source)}:${line}`;
 
   const steps: Step[] = [];
@@ -268,6 +270,9 @@ export function trajectoryFromReferenceRecord(value: unknown, line: number, opti
       ...(options.model ? { model: options.model } : {}),
       ...(systemPrompt !== undefined ? { promptHash: createHash('sha256').update(systemPrompt).digest('hex') } : {}),
       importedFrom: { file: options.source, line, format: 'reference-records' },
+      // The reference's executor produced these observations: re-running a step in the editor, continuing it
+      // or rebuilding its text follows the reference's rules (docs/COMPATIBILITY.md).
+      compatibility: 'reference',
     },
     steps,
   });
@@ -324,21 +329,33 @@ export interface ImportProblem extends LineProblem {
   field?: string;
 }
 
+export interface ImportedReferenceRecords {
+  trajectories: Trajectory[];
+  /** Records that could not be imported, by line (and field where one is to blame), in line order. */
+  problems: ImportProblem[];
+  /** How many imported records carried no domain and got one guessed from their answer, per guessed domain. */
+  guessedDomains: Record<TaskDomain, number>;
+}
+
 /**
  * Reads a file of reference records (JSONL, or one JSON array whose elements count as "lines" from 1).
  * Records that cannot be converted are reported by line and field.
  */
-export async function importReferenceRecords(path: string, options: ReferenceImportOptions, signal?: AbortSignal): Promise<{ trajectories: Trajectory[]; problems: ImportProblem[] }> {
+export async function importReferenceRecords(path: string, options: ReferenceImportOptions, signal?: AbortSignal): Promise<ImportedReferenceRecords> {
   const problems: ImportProblem[] = [];
   const trajectories: Trajectory[] = [];
+  const guessedDomains: Record<TaskDomain, number> = { math: 0, factual: 0 };
   for await (const { line, value } of readRecords(path, problems, signal)) {
     try {
-      trajectories.push(trajectoryFromReferenceRecord(value, line, options));
+      const t = trajectoryFromReferenceRecord(value, line, options);
+      trajectories.push(t);
+      const said = (value as Record<string, unknown>).domain;
+      if (options.domain === undefined && options.defaultDomain === undefined && said !== 'math' && said !== 'factual') guessedDomains[t.task.domain]++;
     } catch (err) {
       if (!(err instanceof ReferenceImportError)) throw err;
       problems.push({ line, field: err.field, message: err.message });
     }
   }
   problems.sort((a, b) => a.line - b.line);
-  return { trajectories, problems };
+  return { trajectories, problems, guessedDomains };
 }
