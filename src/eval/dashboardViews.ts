@@ -56,7 +56,18 @@ export function runView(runFolder: string, results: RunResults, running = false)
     pending: metrics.pending,
     questions: metrics.questions,
     problems: results.unreadable.map((u) => `${u.file}:${u.line}: ${u.problem}`),
+    ...(manifest.config.student.adapter ? { adapter: adapterLineage(manifest.config.student.adapter, manifest.adapterManifest) } : {}),
   };
+}
+
+/** The data snapshot and training run an adapter's manifest names (a run record or the trainer's manifest). */
+export function adapterLineage(adapterPath: string, adapterManifest: unknown): { path: string; dataSnapshot?: string; trainingRun?: string } {
+  const m = typeof adapterManifest === 'object' && adapterManifest !== null && !Array.isArray(adapterManifest) ? (adapterManifest as Record<string, unknown>) : {};
+  const hex = [m.dataSha256, m.data_sha256].find((v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+  const dataSnapshot = typeof m.dataSnapshot === 'string' ? m.dataSnapshot : hex ? `sha256:${hex}` : undefined;
+  // a run record (run.json) has the run's id and its schema version
+  const trainingRun = typeof m.id === 'string' && m.schema !== undefined ? m.id : undefined;
+  return { path: adapterPath, ...(dataSnapshot ? { dataSnapshot } : {}), ...(trainingRun ? { trainingRun } : {}) };
 }
 
 /** Cuts long text for the side-by-side view; the editor shows it whole. */

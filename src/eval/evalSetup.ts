@@ -52,12 +52,13 @@ export async function openRetrieval(setting: RetrievalSetting): Promise<Retrieva
 
 /**
  * The manifest of a trained adapter, read from the adapter's folder or file: a training run record
- * (`run.json`), else the PEFT `adapter_config.json`. Undefined when neither is there.
+ * (`run.json`), else the trainer's `manifest.json`, else the PEFT `adapter_config.json`. Undefined when none is there.
  */
 export async function readAdapterManifest(adapter: string): Promise<Record<string, unknown> | undefined> {
   let candidates: string[];
   try {
-    candidates = (await stat(adapter)).isDirectory() ? [path.join(adapter, 'run.json'), path.join(adapter, 'adapter_config.json')] : [adapter];
+    // run.json: the run record a download writes beside the weights; manifest.json: the trainer's (data_sha256)
+    candidates = (await stat(adapter)).isDirectory() ? [path.join(adapter, 'run.json'), path.join(adapter, 'manifest.json'), path.join(adapter, 'adapter_config.json')] : [adapter];
   } catch {
     return undefined;
   }

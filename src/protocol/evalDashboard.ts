@@ -131,6 +131,8 @@ export const runViewSchema = z.object({
   questions: z.array(questionRowSchema),
   /** Lines of the trajectory files that are not valid trajectories. */
   problems: z.array(z.string()),
+  /** The trained adapter the student was, and the data snapshot (`sha256:`) and training run behind it, when known. */
+  adapter: z.object({ path: z.string(), dataSnapshot: z.string().optional(), trainingRun: z.string().optional() }).optional(),
 });
 export type RunView = z.infer<typeof runViewSchema>;
 

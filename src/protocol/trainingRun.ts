@@ -17,6 +17,11 @@ export const runSummarySchema = z.object({
   baseModel: z.string(),
   dataFile: z.string(),
   dataSha256: z.string(),
+  /** `sha256:` of the exported bytes as the export manifest names it, and that manifest (absent: data without one). */
+  dataSnapshot: z.string().optional(),
+  exportManifest: z.string().optional(),
+  /** The trajectory files the export was made from, with their hashes at export time. */
+  sourceTrajectories: z.array(z.object({ file: z.string(), sha256: z.string() })).optional(),
   createdAt: z.string(),
   state: runStateSchema,
   exitCode: z.number().nullable().optional(),

@@ -31,6 +31,15 @@ export const runRecordSchema = z.strictObject({
   /** Local file the training data came from, and the SHA-256 of the bytes uploaded. */
   dataFile: z.string(),
   dataSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * The data snapshot: `sha256:` of the exported bytes as the export's manifest names it. Set when the data came
+   * with a manifest (`<file>.manifest.json`) whose snapshot is the uploaded bytes, so lineage follows it by hash.
+   */
+  dataSnapshot: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  /** That manifest's file. */
+  exportManifest: z.string().optional(),
+  /** The trajectory files the export was made from, with the `sha256:` of their bytes at export time. */
+  sourceTrajectories: z.array(z.object({ file: z.string(), sha256: z.string() })).optional(),
   /** Training overrides passed to the script (`--name value`). */
   overrides: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** The trainer's argv after the script (for the record and for resume). */
@@ -77,6 +86,11 @@ export class RunStore {
 
   private file(id: string): string {
     return join(this.folder, `${id}.json`);
+  }
+
+  /** The run's own local folder (the data exported for it, when a launch exported it). */
+  localFolder(id: string): string {
+    return join(this.folder, id);
   }
 
   async save(record: RunRecord): Promise<void> {

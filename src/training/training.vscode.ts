@@ -1,19 +1,23 @@
 import { homedir } from 'node:os';
+import { userPromptFolders } from '../agent/promptProfiles.vscode';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerStudioCommand } from '../platform/commands';
-import { CommandIds, ViewIds } from '../platform/ids';
+import { z } from 'zod';
+import { CommandIds, CustomEditorIds, ViewIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
 import { onSettingsChanged, readSetting, showMissingSetting } from '../platform/settings';
 import { type HostProfile, defaultKnownHostsFiles, parseHostProfiles, resolveHostProfile } from './hostProfile';
 import { type MonitorUpdate, RunMonitor } from './runMonitor';
-import { type RunRecord, type RunState, RunStore, finalRunStates } from './runRecord';
+import { type RunRecord, type RunState, RunStore, finalRunStates, newRunId } from './runRecord';
 import { describeServing, startServing, type ServeOptions } from './serveForEval';
 import { SessionPool } from './sessionPool';
 import { type PresentedHostKey, type SshSession } from './sshSession';
 import { trainingScriptFiles } from './trainingScript';
-import { type LaunchEvent, summarizeCheckReport, TrainingLauncher } from './trainingLauncher';
+import { type LaunchEvent, type LaunchSpec, summarizeCheckReport, TrainingLauncher } from './trainingLauncher';
+import { type CuratedExportOptions, exportCuratedFile } from './curatedExport';
+import { registerLineage } from './lineage.vscode';
 import { TrainingRunPanel } from './trainingRunPanel.vscode';
 
 /**
@@ -166,7 +170,7 @@ class TrainingRunItem extends vscode.TreeItem {
     this.description = `${run.state}${progress}${latest?.problem ? ' · disconnected' : ''} · ${run.host}${started}`;
     this.iconPath = new vscode.ThemeIcon(latest?.problem ? 'debug-disconnect' : stateIcons[run.state]);
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendText(`${run.id}\n\nHost: ${run.host} (${run.remoteDir})\nModel: ${run.baseModel}\nData: ${run.dataFile}\nState: ${run.state}${run.exitCode !== null && run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}`);
+    tooltip.appendText(`${run.id}\n\nHost: ${run.host} (${run.remoteDir})\nModel: ${run.baseModel}\nData: ${run.dataFile}${run.dataSnapshot ? `\nData snapshot: ${run.dataSnapshot}` : ''}${run.sourceTrajectories?.length ? `\nFrom: ${run.sourceTrajectories.map((s) => path.basename(s.file)).join(', ')}` : ''}\nState: ${run.state}${run.exitCode !== null && run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}`);
     if (latest?.problem) tooltip.appendText(`\n\nCannot reach the host: ${latest.problem}`);
     if (run.downloadedTo) tooltip.appendText(`\n\nAdapter: ${run.downloadedTo}`);
     this.tooltip = tooltip;
@@ -220,12 +224,44 @@ async function runFromArgument(service: TrainingService, arg: unknown, title: st
   return pick?.run;
 }
 
-export interface LaunchTrainingArgs {
-  host?: string;
-  dataFile?: string;
-  baseModel?: string;
-  name?: string;
-  overrides?: Record<string, string | number | boolean>;
+/**
+ * Arguments of `trajectoryStudio.launchTraining`; every one is optional (the command asks for what is missing).
+ * `trajectoryFile` is a curated `.traj.jsonl`, exported for training as part of the launch; `dataFile` an already
+ * exported chat JSONL (a `.traj.jsonl` given there is treated as a trajectory file).
+ */
+export const launchTrainingArgsSchema = z
+  .strictObject({
+    host: z.string().min(1).optional(),
+    trajectoryFile: z.string().min(1).optional(),
+    dataFile: z.string().min(1).optional(),
+    baseModel: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    overrides: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .refine((a) => !(a.trajectoryFile && a.dataFile), { message: 'give either trajectoryFile or dataFile, not both' });
+export type LaunchTrainingArgs = z.infer<typeof launchTrainingArgsSchema>;
+
+function isTrajectoryFile(file: string): boolean {
+  return file.endsWith('.traj.jsonl');
+}
+
+/** The file of the trajectory editor in the active tab, if that is what has focus. */
+function activeTrajectoryEditorFile(): string | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && (input.viewType === CustomEditorIds.trajectoryEditor || input.viewType === CustomEditorIds.trajectoryEditorAnyJsonl) && input.uri.scheme === 'file') {
+    return isTrajectoryFile(input.uri.fsPath) ? input.uri.fsPath : undefined;
+  }
+  return undefined;
+}
+
+function launchArgsFrom(arg: unknown): LaunchTrainingArgs {
+  // from the explorer or an editor title: the file itself
+  if (arg instanceof vscode.Uri) return isTrajectoryFile(arg.fsPath) ? { trajectoryFile: arg.fsPath } : { dataFile: arg.fsPath };
+  const parsed = launchTrainingArgsSchema.safeParse(arg ?? {});
+  if (!parsed.success) throw new Error(`invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const given = parsed.data;
+  if (given.dataFile && isTrajectoryFile(given.dataFile)) return { ...given, dataFile: undefined, trajectoryFile: given.dataFile };
+  return given;
 }
 
 /** Registers the Training Runs view, the training commands, and re-attaches to unfinished runs. */
@@ -235,6 +271,7 @@ export function registerTraining(services: StudioServices): TrainingService {
   const provider = new TrainingRunsProvider(service);
   context.subscriptions.push(service, provider, vscode.window.registerTreeDataProvider(ViewIds.trainingRuns, provider));
   context.subscriptions.push(onSettingsChanged(['training.hosts'], () => service.refresh()));
+  registerLineage(services, service);
 
   // re-attach after a restart: follow every run that had not ended, from the offset it had reached
   void service.monitor.attachAll().then(
@@ -247,7 +284,7 @@ export function registerTraining(services: StudioServices): TrainingService {
   const open = (run: RunRecord) => TrainingRunPanel.show(services, service, run);
 
   registerStudioCommand(context, log, CommandIds.launchTraining, 'Launch Training Run', async (arg?: unknown) => {
-    const given = (arg ?? {}) as LaunchTrainingArgs;
+    const given = launchArgsFrom(arg);
     const profiles = service.profiles();
     if (profiles.length === 0) {
       // A list of objects cannot be edited in the Settings UI, so the button opens settings.json of the tab that counts.
@@ -261,22 +298,33 @@ export function registerTraining(services: StudioServices): TrainingService {
         : (await vscode.window.showQuickPick(profiles.map((p) => ({ label: p.name, description: `${p.user ? `${p.user}@` : ''}${p.host}${p.port ? `:${p.port}` : ''} · ${p.scheduler}` })), { title: 'Launch Training Run (1/3): the host', ignoreFocusOut: true }))?.label);
     if (!host) return undefined;
     const profile = service.profile(host);
-    let dataFile = given.dataFile;
-    if (!dataFile) {
+    // the data: a curated trajectory file (exported as part of the launch) or an exported chat JSONL
+    let source: { trajectoryFile: string } | { dataFile: string } | undefined = given.trajectoryFile
+      ? { trajectoryFile: given.trajectoryFile }
+      : given.dataFile
+        ? { dataFile: given.dataFile }
+        : undefined;
+    if (!source) {
+      const open = activeTrajectoryEditorFile();
+      if (open) source = { trajectoryFile: open };
+    }
+    if (!source) {
       const picked = await vscode.window.showOpenDialog({
-        title: 'Launch Training Run (2/3): the exported chat JSONL (Export for Training, format openai)',
+        title: 'Launch Training Run (2/3): a curated trajectory file (.traj.jsonl, its accepted trajectories are exported) or an exported chat JSONL',
         canSelectMany: false,
-        filters: { 'Chat JSONL': ['jsonl'] },
+        filters: { 'Trajectories or chat JSONL': ['jsonl'] },
         openLabel: 'Train on This File',
       });
-      dataFile = picked?.[0]?.fsPath;
-      if (!dataFile) return undefined;
+      const file = picked?.[0]?.fsPath;
+      if (!file) return undefined;
+      source = isTrajectoryFile(file) ? { trajectoryFile: file } : { dataFile: file };
     }
+    const chosen = 'trajectoryFile' in source ? source.trajectoryFile : source.dataFile;
     const lastModel = context.globalState.get<string>('trajectoryStudio.training.lastBaseModel') ?? 'Qwen/Qwen2.5-1.5B-Instruct';
     const baseModel =
       given.baseModel ??
       (await vscode.window.showInputBox({
-        title: 'Launch Training Run (3/3): the student model',
+        title: `Launch Training Run (3/3): the student model to train on ${path.basename(chosen)}`,
         prompt: 'A Hugging Face model id or a model folder on the host. LoRA r=64, alpha=128, lr 2e-4, 2 epochs, effective batch 8, bf16, max length 10,240.',
         value: lastModel,
         ignoreFocusOut: true,
@@ -284,10 +332,18 @@ export function registerTraining(services: StudioServices): TrainingService {
       }));
     if (!baseModel) return undefined;
     await context.globalState.update('trajectoryStudio.training.lastBaseModel', baseModel);
+    const name = given.name ?? path.basename(chosen).replace(/(\.traj)?\.jsonl$/, '');
+    const spec = { profile, name, baseModel: baseModel.trim(), scriptFiles: trainingScriptFiles(context.extensionUri.fsPath), ...(given.overrides ? { overrides: given.overrides } : {}) };
+    const compatibility = readSetting('compatibility');
     let launched: RunRecord | undefined;
     const result = await runWithProgress<{ message?: string; fraction?: number; event: LaunchEvent }>(
       `Training on ${profile.name}`,
-      (signal) => mapLaunch(service.launcher.launch({ profile, name: given.name ?? path.basename(dataFile, '.jsonl'), baseModel: baseModel.trim(), dataFile, scriptFiles: trainingScriptFiles(context.extensionUri.fsPath), overrides: given.overrides }, signal)),
+      (signal) => {
+        if ('dataFile' in source) return mapLaunch(service.launcher.launch({ ...spec, dataFile: source.dataFile }, signal));
+        const id = newRunId(name);
+        const dataFile = path.join(service.store.localFolder(id), `${name}.train.jsonl`);
+        return mapLaunch(launchFromCurated(service, { ...spec, id, dataFile }, { trajectoryFile: source.trajectoryFile, outPath: dataFile, compatibility, promptFolders: userPromptFolders(), signal }, signal));
+      },
       ({ event }) => {
         if (event.kind === 'check') {
           log.info(`pre-flight check on ${profile.name}: ${JSON.stringify(event.report)}`);
@@ -295,6 +351,7 @@ export function registerTraining(services: StudioServices): TrainingService {
           log.info(`check passed: ${summary}`);
           if (warnings.length) void vscode.window.showWarningMessage(`Training on ${profile.name}: ${warnings.join('; ')}`);
         }
+        if (event.kind === 'progress') log.info(`launch: ${event.message}`);
         if (event.kind === 'launched') launched = event.run;
       },
     );
@@ -378,6 +435,15 @@ export function registerTraining(services: StudioServices): TrainingService {
   });
 
   return service;
+}
+
+/** Exports a curated trajectory file into the run's local folder, then launches on the export. */
+async function* launchFromCurated(service: TrainingService, spec: LaunchSpec, exportOptions: CuratedExportOptions, signal: AbortSignal): AsyncGenerator<LaunchEvent> {
+  yield { kind: 'progress', message: `Exporting the accepted trajectories of ${path.basename(exportOptions.trajectoryFile)} (${exportOptions.compatibility} profile)` };
+  const { manifest } = await exportCuratedFile(exportOptions);
+  yield { kind: 'progress', message: `Exported ${manifest.examples} examples, snapshot ${manifest.snapshot.slice(0, 19)}…; ${manifest.skipped.length} left out` };
+  signal.throwIfAborted();
+  yield* service.launcher.launch(spec, signal);
 }
 
 async function* mapLaunch(events: AsyncIterable<LaunchEvent>): AsyncGenerator<{ message?: string; fraction?: number; event: LaunchEvent }> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, dirname } from 'node:path';
 import { type HostProfile } from './hostProfile';
 import { METRICS_FILE, parseMetricsChunk, type ParsedMetricsChunk } from './metricsLog';
@@ -18,6 +18,7 @@ import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState, type RunStore
 import { expandRemoteHome, quoteShellArg, remoteJoin, shellCommand } from './shellQuote';
 import { type SshSession } from './sshSession';
 import { exportCompatibilityOf } from '../trajectory/sftExport';
+import { type ExportProvenance, exportProvenanceOf } from './curatedExport';
 
 /** What to train, where. */
 export interface LaunchSpec {
@@ -36,6 +37,8 @@ export interface LaunchSpec {
   overrides?: Record<string, string | number | boolean>;
   /** Skip the `--check` run on the host before launching. */
   skipCheck?: boolean;
+  /** A run id chosen beforehand (the launch exported its data into the run's local folder); default a new one. */
+  id?: string;
 }
 
 export type LaunchEvent =
@@ -123,7 +126,7 @@ export class TrainingLauncher {
     signal?.throwIfAborted();
     const home = await session.remoteHome();
     const workFolder = expandRemoteHome(profile.workFolder, home);
-    const id = newRunId(spec.name);
+    const id = spec.id ?? newRunId(spec.name);
     const runDir = remoteJoin(workFolder, id);
     await session.run('creating the run folder', shellCommand(['mkdir', '-p', runDir]), { signal });
 
@@ -139,6 +142,16 @@ export class TrainingLauncher {
     const overrides = spec.overrides ?? {};
     // Only the data file travels to the host, so the export's compatibility (which loss mask) goes as a flag.
     const compatibility = await exportCompatibilityOf(spec.dataFile);
+    // The export's snapshot links the run to its data only when it names the bytes uploaded (the file may have changed since).
+    let provenance: ExportProvenance | undefined;
+    try {
+      provenance = await exportProvenanceOf(spec.dataFile);
+    } catch (err) {
+      // an unreadable manifest costs the link, not the run
+      yield { kind: 'progress', message: `the export manifest could not be read, so the run is not linked to an export: ${(err as Error).message}` };
+    }
+    const linked = provenance?.snapshot === `sha256:${dataSha256}` ? provenance : undefined;
+    if (provenance && !linked) yield { kind: 'progress', message: `${basename(spec.dataFile)} changed since its export (${provenance.snapshot.slice(0, 19)}…): the run is not linked to that export` };
     const trainerArgs = [
       '--data',
       RunFiles.data,
@@ -168,6 +181,7 @@ export class TrainingLauncher {
       baseModel: spec.baseModel,
       dataFile: spec.dataFile,
       dataSha256,
+      ...(linked ? { dataSnapshot: linked.snapshot, exportManifest: linked.manifestFile, ...(linked.sourceFiles.length ? { sourceTrajectories: linked.sourceFiles } : {}) } : {}),
       overrides,
       trainerArgs,
       state: profile.scheduler === 'slurm' ? 'queued' : 'running',
@@ -446,7 +460,10 @@ export class TrainingLauncher {
       onProgress?.(rel, done, files.length);
     }
     await session.download(remoteJoin(run.remoteDir, METRICS_FILE), join(target, METRICS_FILE)).catch(() => undefined);
-    await this.options.store.save({ ...((await this.options.store.get(run.id)) ?? run), downloadedTo: adapterDir });
+    const saved = { ...((await this.options.store.get(run.id)) ?? run), downloadedTo: adapterDir };
+    await this.options.store.save(saved);
+    // The run record beside the weights is the adapter's manifest for evaluations (readAdapterManifest): its run id and data snapshot.
+    await writeFile(join(adapterDir, RunFiles.record), `${JSON.stringify(saved, null, 2)}\n`, 'utf8');
     return adapterDir;
   }
 

@@ -481,6 +481,9 @@ function renderRun(run: RunView): void {
     toolbar(),
     el('h1', {}, run.label),
     el('div', { class: 'muted' }, `${run.model} · ${run.mode} · ${run.runFolder}`),
+    run.adapter
+      ? el('div', { class: 'muted', id: 'adapter-lineage' }, `Adapter ${run.adapter.path}${run.adapter.trainingRun ? ` from training run ${run.adapter.trainingRun}` : ''} · trained on ${run.adapter.dataSnapshot ?? 'an unknown data snapshot (the adapter has no manifest naming it)'}`)
+      : '',
     problems ?? '',
     summaryCards(run),
     benchmarkTable(run),

@@ -203,11 +203,14 @@ function serveSection(): HTMLElement | null {
 }
 
 function details(): HTMLElement {
-  const rows: [string, string][] = [
+  const rows: ([string, string] | [string, string, string])[] = [
     ['Host', `${run?.host ?? ''} (${run?.scheduler ?? ''})`],
     ['Run folder', run?.remoteDir ?? ''],
     ['Base model', run?.baseModel ?? ''],
     ['Data', `${run?.dataFile ?? ''} · sha256 ${run?.dataSha256.slice(0, 16) ?? ''}…`],
+    // the snapshot links the run to its export (and lineage); without a manifest the data's origin is unknown
+    ['Data snapshot', run?.dataSnapshot ? `${run.dataSnapshot}${run.exportManifest ? ` (export manifest ${run.exportManifest})` : ''}` : 'no export manifest beside the data: its origin is not recorded', 'data-snapshot'],
+    ...(run?.sourceTrajectories?.length ? run.sourceTrajectories.map((s): [string, string, string] => ['Source', `${s.file} · ${s.sha256.slice(0, 23)}…`, 'data-source']) : []),
     ['Started', run?.createdAt ?? ''],
     ['Processes', worldSize ? String(worldSize) : '—'],
     ['GPUs', gpus.length ? gpus.map((g) => `${g.name} (${g.memoryGb} GB)`).join(', ') : '—'],
@@ -215,7 +218,7 @@ function details(): HTMLElement {
   ];
   if (run?.downloadedTo) rows.push(['Adapter', run.downloadedTo]);
   if (run && run.resumes > 0) rows.push(['Resumed', `${run.resumes} time(s)`]);
-  return el('table', { class: 'details' }, ...rows.map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', {}, v))));
+  return el('table', { class: 'details' }, ...rows.map(([k, v, id]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', id ? { id } : {}, v))));
 }
 
 function render(): void {

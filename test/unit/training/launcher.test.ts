@@ -9,7 +9,8 @@ import { type SshdFixture, sshdUnavailableReason, startSshd } from './sshdFixtur
 import { hostProfileSchema, type HostProfile } from '../../../src/training/hostProfile';
 import { SessionPool } from '../../../src/training/sessionPool';
 import { TrainingLauncher, type LaunchEvent, type FollowEvent } from '../../../src/training/trainingLauncher';
-import { RunStore, type RunRecord } from '../../../src/training/runRecord';
+import { RunStore, parseRunRecord, type RunRecord } from '../../../src/training/runRecord';
+import { exportCuratedFile } from '../../../src/training/curatedExport';
 import { type MetricsEvent } from '../../../src/training/metricsLog';
 import { HostKeyRejectedError } from '../../../src/training/sshSession';
 import { startServing, stopServing, vllmServeArgv } from '../../../src/training/serveForEval';
@@ -52,9 +53,9 @@ void describe('training launcher against a real sshd', { skip }, () => {
     return new TrainingLauncher({ store, connect: (p) => pool.get(p), profile: () => profile });
   }
 
-  async function launch(launcher: TrainingLauncher, overrides: Record<string, string | number | boolean>, baseModel = 'tiny/model'): Promise<{ run: RunRecord; events: LaunchEvent[] }> {
+  async function launch(launcher: TrainingLauncher, overrides: Record<string, string | number | boolean>, baseModel = 'tiny/model', data = dataFile): Promise<{ run: RunRecord; events: LaunchEvent[] }> {
     const events: LaunchEvent[] = [];
-    for await (const e of launcher.launch({ profile, name: 'test run', baseModel, dataFile, scriptFiles: [fakeTrainer], overrides })) events.push(e);
+    for await (const e of launcher.launch({ profile, name: 'test run', baseModel, dataFile: data, scriptFiles: [fakeTrainer], overrides })) events.push(e);
     const last = events.at(-1);
     assert.equal(last?.kind, 'launched');
     const pid = (last).run.pid;
@@ -136,6 +137,11 @@ void describe('training launcher against a real sshd', { skip }, () => {
     const weights = await readFile(join(adapterDir, 'adapter_model.safetensors'));
     assert.equal(weights.length, 256 * 64);
     assert.equal((await store.get(run.id))?.downloadedTo, adapterDir);
+    // the run record beside the weights is what an evaluation of the adapter records as its manifest
+    const { readAdapterManifest } = await import('../../../src/eval/evalSetup');
+    const adapterManifest = await readAdapterManifest(adapterDir);
+    assert.equal(adapterManifest?.id, run.id);
+    assert.equal(adapterManifest?.dataSha256, run.dataSha256);
 
     // nothing in the hostile strings was executed by a shell
     for (const dir of [local, remoteRoot, process.cwd(), join(remoteRoot, hostile)]) {
@@ -145,6 +151,29 @@ void describe('training launcher against a real sshd', { skip }, () => {
     const found = await second.discoverRemoteRuns(profile);
     assert.ok(found.runs.some((r) => r.id === run.id));
     finished = (await store.get(run.id)) ?? undefined;
+  });
+
+  void test('data exported with a manifest links the run to its snapshot and source trajectories; data changed since its export is not linked', async () => {
+    const launcher = launcherFor(new RunStore(join(local, 'runs-snapshot')));
+    const source = join(local, 'curated.traj.jsonl');
+    const lines = (await readFile(resolve(__dirname, '../../../examples/trajectories/teacher.traj.jsonl'), 'utf8')).split('\n').filter((l) => l.trim());
+    await writeFile(source, `${lines.map((l, i) => (i < 2 ? l.replace('"status":"unreviewed"', '"status":"accepted"') : l)).join('\n')}\n`);
+    const exported = join(local, 'snapshot', 'curated.train.jsonl');
+    const { manifest, source: recorded } = await exportCuratedFile({ trajectoryFile: source, outPath: exported, compatibility: 'studio' });
+    assert.equal(manifest.examples, 2);
+
+    const linked = await launch(launcher, { 'max-steps': 2 }, 'tiny/model', exported);
+    assert.equal(linked.run.dataSnapshot, manifest.snapshot);
+    assert.equal(linked.run.dataSnapshot, `sha256:${linked.run.dataSha256}`);
+    assert.equal(linked.run.exportManifest, `${exported}.manifest.json`);
+    assert.deepEqual(linked.run.sourceTrajectories, [recorded]);
+    const onHost = parseRunRecord(await readFile(join(linked.run.remoteDir, 'run.json'), 'utf8'), 'run.json on the host');
+    assert.equal(onHost.dataSnapshot, manifest.snapshot, 'the host\'s record names the snapshot too');
+
+    await writeFile(exported, `${(await readFile(exported, 'utf8')).trim().split('\n')[0]}\n`);
+    const unlinked = await launch(launcher, { 'max-steps': 2 }, 'tiny/model', exported);
+    assert.equal(unlinked.run.dataSnapshot, undefined);
+    assert.ok(unlinked.events.some((e) => e.kind === 'progress' && /curated\.train\.jsonl changed since its export/.test(e.message)));
   });
 
   void test('serve for eval starts vLLM with the adapter on the host and forwards a local port to it', async (t) => {

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { readTrajectoryFiles, selectionOfRule, trainingPromptsOfProfile } from '../trainingExport/trainingExport';
+import { type Compatibility } from '../trajectory/compatibility';
+import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest } from '../trajectory/sftExport';
+
+/**
+ * Training data made from a curated trajectory file as part of a launch: the same export `trajectory-studio
+ * export` writes with its defaults (accepted trajectories, openai format, the student prompt profile, the
+ * chosen compatibility; the shared steps in src/trainingExport/trainingExport.ts), plus the source file's hash in the manifest, so a run can be traced back to the
+ * exact trajectory file it was trained from.
+ */
+
+/** Hex SHA-256 of a file's bytes, streamed. */
+export function sha256OfFile(file: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => hash.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** A source trajectory file as an export recorded it: absolute path and `sha256:` of its bytes when exported. */
+export const sourceFileSchema = z.object({ file: z.string(), sha256: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
+export type SourceFile = z.infer<typeof sourceFileSchema>;
+
+export interface CuratedExportOptions {
+  trajectoryFile: string;
+  /** Where the chat JSONL goes (its manifest is written beside it). */
+  outPath: string;
+  compatibility: Compatibility;
+  /** Prompt profile name or `.prompt.txt` path; default `student`, the one students are evaluated with. */
+  promptProfile?: string;
+  /** The user's prompt folders (`trajectoryStudio.agent.promptsFolder`), searched before the built-in profiles. */
+  promptFolders?: readonly string[];
+  signal?: AbortSignal;
+}
+
+export class NothingToTrainError extends Error {
+  override readonly name = 'NothingToTrainError';
+}
+
+/**
+ * Exports a curated `.traj.jsonl` for training. Invalid lines stop the export (a launch never trains on a
+ * silently shortened file); an export with no example stops it too, with the reasons trajectories were left out.
+ */
+export async function exportCuratedFile(options: CuratedExportOptions): Promise<{ manifest: ExportManifest; source: SourceFile }> {
+  const { trajectoryFile, outPath, compatibility, signal } = options;
+  const source: SourceFile = { file: path.resolve(trajectoryFile), sha256: `sha256:${await sha256OfFile(trajectoryFile)}` };
+  const { trajectories, problems } = await readTrajectoryFiles([trajectoryFile], signal);
+  if (problems.length) {
+    throw new Error(`${path.basename(trajectoryFile)} has ${problems.length} invalid line(s) (${problems.slice(0, 3).map((p) => path.basename(p)).join('; ')}); fix them in the editor before training on it`);
+  }
+  const { prompt, fallbackPrompt } = await trainingPromptsOfProfile(options.promptProfile ?? 'student', options.promptFolders ?? []);
+  await mkdir(path.dirname(outPath), { recursive: true });
+  const manifest = await exportTrainingData(trajectories, outPath, {
+    format: 'openai',
+    prompt,
+    compatibility,
+    fallbackPrompt,
+    ...selectionOfRule('accepted'),
+    sources: [source.file],
+    ...(signal ? { signal } : {}),
+  });
+  if (manifest.examples === 0) {
+    const reasons = new Map<string, number>();
+    for (const s of manifest.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
+    const why = [...reasons].slice(0, 3).map(([r, n]) => `${n}: ${r}`).join('; ');
+    throw new NothingToTrainError(`nothing to train on in ${path.basename(trajectoryFile)}: none of its ${trajectories.length} trajectories can be exported${why ? ` (${why})` : ''}; accept the ones to train on in the editor`);
+  }
+  const withSource: ExportManifest = { ...manifest, extra: { ...manifest.extra, sourceFiles: [source] } };
+  await writeManifest(outPath, withSource);
+  return { manifest: withSource, source };
+}
+
+/** What a run records of the export it trains on. */
+export interface ExportProvenance {
+  /** `sha256:` of the exported bytes, from the manifest. */
+  snapshot: string;
+  manifestFile: string;
+  /** The trajectory files it was made from, with their hashes (exports made by a launch or that recorded them). */
+  sourceFiles: SourceFile[];
+}
+
+const manifestLinksSchema = z.looseObject({
+  kind: z.literal('trajectory-studio-sft-export'),
+  snapshot: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  sources: z.array(z.string()).default([]),
+  extra: z.looseObject({ sourceFiles: z.array(sourceFileSchema).optional() }).optional(),
+});
+export type ExportManifestLinks = z.infer<typeof manifestLinksSchema>;
+
+/** Parses the fields of an export manifest that link it to its data and sources; throws with the file named. */
+export function parseExportManifestLinks(text: string, where: string): ExportManifestLinks {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = manifestLinksSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${where}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'not an export manifest'}`);
+  }
+  return parsed.data;
+}
+
+/** The export manifest beside a training file (`<file>.manifest.json`), or undefined when there is none. */
+export async function exportProvenanceOf(dataFile: string): Promise<ExportProvenance | undefined> {
+  const manifestFile = manifestPathFor(dataFile);
+  let text: string;
+  try {
+    text = await readFile(manifestFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const links = parseExportManifestLinks(text, manifestFile);
+  return { snapshot: links.snapshot, manifestFile, sourceFiles: links.extra?.sourceFiles ?? [] };
+}
