@@ -25,6 +25,11 @@ import { type EvalRunEvent, runEvaluation } from './evalRun';
 import { agentModeOf, openRetrieval, prepareEvalRun } from './evalSetup';
 import { studentEpisodeRunner } from './studentAgent';
 import { fileExists } from '../runs/runFiles';
+import { LiveRunPanel, type LiveRunSession } from '../runs/liveRunPanel.vscode';
+import { LiveRunTracker } from '../runs/liveRunTracker';
+import { recordSlotOfTask } from '../runs/liveRunRecords';
+import { trajectoryFileName } from './evalConfig';
+import { evalOutcome, evalQuestionKey, evalQuestionSeeds, setFailedEvalRecordsAside } from './liveEvalRun';
 
 /** Arguments the commands accept instead of asking (tests, other features such as the training view). */
 export interface RunEvaluationArgs {
@@ -185,6 +190,40 @@ export function registerEvaluation(services: StudioServices): void {
     }
     running.add(config.runFolder);
     let end: Extract<EvalRunEvent, { type: 'end' }> | undefined;
+    // The live view: per-question status as it happens, Cancel and Retry Failed; it stays after the run ends.
+    const tracker = new LiveRunTracker('evaluation', `Evaluation: ${path.basename(config.runFolder)}`, config.runFolder);
+    const stop = new AbortController();
+    const benchmarkOfKey = new Map<string, { benchmark: string; taskId: string }>();
+    const session: LiveRunSession = {
+      id: config.runFolder,
+      tracker,
+      actions: {
+        cancel: () => stop.abort(new Error('cancelled in the live run view')),
+        retryFailed: async () => {
+          if (running.has(config.runFolder)) return `${config.runFolder} is already being evaluated.`;
+          const count = await setFailedEvalRecordsAside(config.runFolder);
+          if (count === 0) return 'No failed questions to run again.';
+          void startRun(config, role, title).then(undefined, (err: unknown) => log.error(`evaluation: ${err instanceof Error ? err.message : String(err)}`));
+          return `Running ${count} failed question(s) again; their old records were set aside beside the benchmark's trajectories.`;
+        },
+        openQuestion: async (key) => {
+          const q = benchmarkOfKey.get(key);
+          if (!q) return false;
+          const file = path.join(config.runFolder, trajectoryFileName(q.benchmark));
+          const slot = await recordSlotOfTask(file, q.taskId);
+          if (slot === undefined) return false;
+          await vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), slot);
+          return true;
+        },
+      },
+    };
+    const remember = (benchmark: string, taskId: string): string => {
+      const key = evalQuestionKey(benchmark, taskId);
+      benchmarkOfKey.set(key, { benchmark, taskId });
+      return key;
+    };
+    LiveRunPanel.show(services, session);
+    let failure: string | undefined;
     try {
       const prepared = await prepareEvalRun(config, {
         studentProfile: readEndpointProfile(role),
@@ -193,12 +232,30 @@ export function registerEvaluation(services: StudioServices): void {
         sandbox: { ...sandboxOptionsFromSettings(), onWarning: (m) => log.warn(`sandbox: ${m}`) },
         onRetry: (info) => log.warn(`evaluation: retrying a request to ${info.baseUrl} (attempt ${info.attempt}): ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
+      const onAgentEvent = prepared.deps.onAgentEvent;
+      const deps = {
+        ...prepared.deps,
+        // Tells the live view which question runs and its step (a question runs from its first step on).
+        onAgentEvent: (question: { benchmark: string; taskId: string }, event: AgentEvent) => {
+          onAgentEvent?.(question, event);
+          if (event.type === 'step-started') tracker.stepStarted(remember(question.benchmark, question.taskId), event.step, question.taskId);
+        },
+      };
       try {
         await runWithProgress(
           title,
-          (signal) => progressLines(runEvaluation(config, prepared.deps, signal)),
+          (signal) => progressLines(runEvaluation(config, deps, AbortSignal.any([signal, stop.signal]))),
           (event) => {
             if (event.type === 'start') {
+              tracker.running({ tokensPerSecond: event.snapshot.tokensPerSecond });
+              tracker.addNotes([event.message, ...event.notes]);
+              void evalQuestionSeeds(config).then(
+                (seeds) => {
+                  for (const seed of seeds) if (seed.group !== undefined) remember(seed.group, seed.taskId);
+                  tracker.setQuestions(seeds);
+                },
+                (err: unknown) => log.warn(`evaluation: the live view cannot list the questions: ${err instanceof Error ? err.message : String(err)}`),
+              );
               log.info(
                 `evaluation: factual answers ${config.scoring.factual === 'judge' ? `judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'scored by exact match'}; ` +
                   `the headline accuracy counts the ${config.compatibility} profile, both profiles' verdicts are stored`,
@@ -206,6 +263,8 @@ export function registerEvaluation(services: StudioServices): void {
               for (const note of event.notes) log.info(`evaluation: ${note}`);
             }
             if (event.type === 'question') {
+              const figures = { tokensPerSecond: event.snapshot.tokensPerSecond, ...(event.snapshot.etaMs !== undefined ? { etaMs: event.snapshot.etaMs } : {}) };
+              tracker.questionFinished(remember(event.benchmark, event.taskId), evalOutcome(event), figures, event.taskId);
               log.info(`evaluation: ${event.detail}`);
               EvalDashboardPanel.notifyProgress(config.runFolder, event.snapshot.done, event.snapshot.total);
             }
@@ -215,8 +274,17 @@ export function registerEvaluation(services: StudioServices): void {
       } finally {
         await prepared.close();
       }
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+      throw err;
     } finally {
       running.delete(config.runFolder);
+      const ended = end;
+      tracker.end({
+        cancelled: ended?.cancelled ?? stop.signal.aborted,
+        ...(ended ? { summary: ended.message } : {}),
+        ...(failure !== undefined ? { failure } : !ended && !stop.signal.aborted ? { failure: 'the run stopped before its end' } : {}),
+      });
     }
     EvalDashboardPanel.notifyProgress(config.runFolder, end?.snapshot.done ?? 0, end?.snapshot.total ?? 0);
     // Run folders often sit under a watcher-excluded folder (.trajectory-studio), so no file event announces them.

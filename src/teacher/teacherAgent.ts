@@ -41,7 +41,7 @@ export function agentEpisodeRunner(settings: TeacherAgentSettings): { runEpisode
     },
     Math.max(1, settings.warmEpisodes ?? 2),
   );
-  const runEpisode: TeacherEpisodeRunner = async ({ task, firstThought, signal }) => {
+  const runEpisode: TeacherEpisodeRunner = async ({ task, firstThought, signal, onEvent }) => {
     const episode = await pool.acquire();
     try {
       const thought = await firstThought;
@@ -57,7 +57,7 @@ export function agentEpisodeRunner(settings: TeacherAgentSettings): { runEpisode
         ...(settings.sampling ? { sampling: settings.sampling } : {}),
         ...(thought ? { firstThoughtPrefix: thought.prefix, cotReply: thought.cotReply } : {}),
         signal,
-      });
+      }, onEvent);
     } finally {
       await episode.close();
     }

@@ -13,6 +13,10 @@ import { type TeacherRunEvent, type TeacherRunSnapshot } from './teacherRun';
 import { fileExists } from '../runs/runFiles';
 import { countJsonlRecords } from '../trajectoryFiles/countLines';
 import { describeOutputTarget, existingOutputQuestion } from './outputTarget';
+import { LiveRunPanel, type LiveRunSession } from '../runs/liveRunPanel.vscode';
+import { LiveRunTracker } from '../runs/liveRunTracker';
+import { recordSlotOfTask } from '../runs/liveRunRecords';
+import { teacherOutcome, teacherQuestionSeeds } from './liveTeacherRun';
 
 /** What the generation commands resolve with (for scripts and tests). */
 export interface TeacherRunOutcome {
@@ -174,6 +178,29 @@ export function registerTeacherGeneration(services: StudioServices): void {
       return undefined;
     }
     running = true;
+    // The live view: per-question status as it happens, Cancel and Retry Failed; it stays after the run ends.
+    const tracker = new LiveRunTracker('teacher', `Teacher: ${path.basename(config.outputFile)}`, config.outputFile);
+    const stop = new AbortController();
+    const session: LiveRunSession = {
+      id: config.outputFile,
+      tracker,
+      actions: {
+        cancel: () => stop.abort(new Error('cancelled in the live run view')),
+        retryFailed: () => {
+          if (running) return Promise.resolve('A teacher generation run is already in progress.');
+          void runGeneration(config, true).then(undefined, (err: unknown) => log.error(`teacher generation: ${err instanceof Error ? err.message : String(err)}`));
+          return Promise.resolve('Retrying the failed questions…');
+        },
+        openQuestion: async (key) => {
+          const slot = await recordSlotOfTask(config.outputFile, key);
+          if (slot === undefined) return false;
+          await vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(config.outputFile), slot);
+          return true;
+        },
+      },
+    };
+    LiveRunPanel.show(services, session);
+    let failure: string | undefined;
     const { prepareTeacherRun } = await import('./teacherRunSetup');
     const { runTeacherGeneration } = await import('./teacherRun');
     const apiKeys = async (profileName: string) => services.secrets.get(`apiKey.${profileName === 'judge' ? 'judge' : 'teacher'}`);
@@ -193,23 +220,48 @@ export function registerTeacherGeneration(services: StudioServices): void {
         },
         onRetry: (info) => log.warn(`teacher request to ${info.baseUrl} failed (attempt ${info.attempt}), retrying in ${Math.round(info.delayMs)} ms: ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
-      const deps = prepared.deps;
+      const episodes = prepared.deps.runEpisode;
+      const deps = {
+        ...prepared.deps,
+        // Tells the live view which question runs and its step, without changing the episode.
+        runEpisode: (input: Parameters<typeof episodes>[0]) => {
+          tracker.questionStarted(input.task.id);
+          return episodes({
+            ...input,
+            onEvent: (event) => {
+              input.onEvent?.(event);
+              if (event.type === 'step-started') tracker.stepStarted(input.task.id, event.step);
+            },
+          });
+        },
+      };
       log.info(`teacher generation: ${config.questionFile} → ${config.outputFile} (prefix ${config.firstThoughtPrefix ? 'on' : 'off'}, concurrency ${config.concurrency})`);
       log.info(
         `teacher generation: factual answers ${config.scoring.factual === 'judge' ? `judged by ${config.scoring.judgeModel ?? 'the judge model'}` : 'scored by exact match (no judge endpoint set)'}; ` +
           `the filter follows the ${config.compatibility} profile, both profiles' verdicts are stored`,
       );
       status.text = '$(sync~spin) Teacher: starting…';
-      status.command = CommandIds.showLog;
+      status.command = CommandIds.showLiveRun;
+      status.tooltip = 'Show the live view of the run';
       status.show();
       const outcome = await runWithProgress<TeacherRunEvent & { message?: string; fraction?: number }>(
         `Teacher generation: ${path.basename(config.outputFile)}`,
-        (signal) => withProgressLines(runTeacherGeneration(config, deps, signal, { retryFailed })),
+        (signal) => withProgressLines(runTeacherGeneration(config, deps, AbortSignal.any([signal, stop.signal]), { retryFailed })),
         (event) => {
           if (event.type === 'start') {
+            tracker.running({ tokensPerSecond: event.snapshot.tokensPerSecond });
+            tracker.addNotes([event.message, ...event.notes]);
+            // Read now: the run has set aside the failed records it retries, and no question has started.
+            void teacherQuestionSeeds(config).then(
+              (seeds) => tracker.setQuestions(seeds),
+              (err: unknown) => log.warn(`teacher generation: the live view cannot list the questions: ${err instanceof Error ? err.message : String(err)}`),
+            );
             for (const note of event.notes) log.info(`teacher generation: ${note}`);
             log.info(`teacher generation: ${event.message}`);
           } else if (event.type === 'question') {
+            const figures = { tokensPerSecond: event.snapshot.tokensPerSecond, ...(event.snapshot.etaMs !== undefined ? { etaMs: event.snapshot.etaMs } : {}) };
+            // A run error's reason is the error itself.
+            tracker.questionFinished(event.taskId, teacherOutcome(event.decision), figures);
             status.text = `$(sync~spin) Teacher ${progressText(event.snapshot)}`;
             const line = `teacher generation: ${'detail' in event ? String(event.detail) : event.message}`;
             if (event.decision.verdict === 'run-error') log.warn(line);
@@ -220,9 +272,18 @@ export function registerTeacherGeneration(services: StudioServices): void {
         },
       );
       if (outcome === 'cancelled') log.info('teacher generation: cancelled; run it again to resume');
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+      throw err;
     } finally {
       running = false;
       status.hide();
+      const ended = end;
+      tracker.end({
+        cancelled: ended?.cancelled ?? stop.signal.aborted,
+        ...(ended ? { summary: ended.message } : {}),
+        ...(failure !== undefined ? { failure } : !ended && !stop.signal.aborted ? { failure: 'the run stopped before its end' } : {}),
+      });
       await prepared?.close();
     }
     // The output may sit in a folder the file watcher excludes; list it now rather than on the next focus.

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { type AgentEvent } from '../agent/agentLoop';
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -32,6 +33,8 @@ export interface TeacherEpisodeInput {
    */
   firstThought?: Promise<{ prefix: string; cotReply: string }>;
   signal: AbortSignal;
+  /** Hears the agent's events as the episode runs (live views); the run itself passes none. */
+  onEvent?: (event: AgentEvent) => void;
 }
 
 /**
