@@ -9,6 +9,7 @@ import { type SettingKey } from './platform/ids';
 import { registerTrajectoryLanguage } from './trajectory/trajectoryLanguage.vscode';
 import { registerTrajectoryEditor, type TrajectoryEditorApi } from './trajectoryEditor/trajectoryEditor.vscode';
 import { registerTeacherGeneration } from './teacher/teacherGeneration.vscode';
+import { registerLiveRunView } from './runs/liveRunPanel.vscode';
 import { registerEndpointCommands } from './llm/endpoints.vscode';
 import { registerRetrieval } from './retrieval/retrieval.vscode';
 import { registerSandboxStatus } from './sandbox/sandbox.vscode';
@@ -16,6 +17,8 @@ import { studioVersion } from './environment/runtime';
 import { registerEvaluation } from './eval/evaluation.vscode';
 import { registerTraining } from './training/training.vscode';
 import { registerRubricJudge } from './triage/rubricJudge.vscode';
+import { registerTrainingExport } from './trainingExport/trainingExport.vscode';
+import { registerImportData } from './dataImport/importData.vscode';
 
 /** What `activate()` returns: used by the extension-host tests, and a stable surface for other extensions. */
 export interface StudioApi {
@@ -41,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): StudioApi {
   const trajectoryFiles = registerTrajectoryFilesView(services);
   registerTrajectoryLanguage(services);
   const trajectoryEditor = registerTrajectoryEditor(services);
+  registerLiveRunView(services);
   registerTeacherGeneration(services);
   registerEndpointCommands(services);
   registerRetrieval(services);
@@ -48,6 +52,8 @@ export function activate(context: vscode.ExtensionContext): StudioApi {
   registerTraining(services);
   registerSandboxStatus(services);
   registerRubricJudge(services, trajectoryEditor);
+  registerTrainingExport(services, trajectoryEditor);
+  registerImportData(services);
 
   log.info(`Trajectory Studio ${studioVersion} activated`);
   return {

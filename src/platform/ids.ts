@@ -28,6 +28,7 @@ export const CommandIds = {
   generateTeacherTrajectories: 'trajectoryStudio.generateTeacherTrajectories',
   retryFailedTeacherQuestions: 'trajectoryStudio.retryFailedTeacherQuestions',
   generateFromExampleQuestions: 'trajectoryStudio.generateFromExampleQuestions',
+  showLiveRun: 'trajectoryStudio.showLiveRun',
   buildRetrievalIndex: 'trajectoryStudio.buildRetrievalIndex',
   searchRetrievalIndex: 'trajectoryStudio.searchRetrievalIndex',
   deleteRetrievalIndex: 'trajectoryStudio.deleteRetrievalIndex',
@@ -46,7 +47,11 @@ export const CommandIds = {
   refreshTrainingRuns: 'trajectoryStudio.refreshTrainingRuns',
   findTrainingRunsOnHost: 'trajectoryStudio.findTrainingRunsOnHost',
   forgetTrainingRun: 'trajectoryStudio.forgetTrainingRun',
+  refreshLineage: 'trajectoryStudio.refreshLineage',
   judgeWithRubric: 'trajectoryStudio.judgeWithRubric',
+  exportForTraining: 'trajectoryStudio.exportForTraining',
+  showTrainingPreview: 'trajectoryStudio.showTrainingPreview',
+  importData: 'trajectoryStudio.importData',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 
@@ -80,6 +85,7 @@ export const ViewIds = {
   trajectories: 'trajectoryStudio.trajectories',
   retrievalIndexes: 'trajectoryStudio.retrievalIndexes',
   trainingRuns: 'trajectoryStudio.trainingRuns',
+  lineage: 'trajectoryStudio.lineage',
 } as const;
 
 export const WalkthroughId = 'trajectory-studio.trajectory-studio#trajectoryStudio.gettingStarted';
