@@ -1,11 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { type LiveQuestionOutcome, type LiveQuestionSeed } from '../runs/liveRunTracker';
 import { finishedRecords } from '../runs/liveRunRecords';
 import { fileExists } from '../runs/runFiles';
-import { writeJsonlAtomically } from '../trajectory/jsonlWriters';
+import { setRecordsAside } from '../trajectory/jsonlWriters';
 import { readBenchmarks } from './benchmarks';
 import { type EvalRunConfig, readEvalManifest, trajectoryFileName } from './evalConfig';
 import { selectTasks } from './evalRun';
@@ -54,25 +51,8 @@ export async function setFailedEvalRecordsAside(runFolder: string, nowMs = Date.
   for (const b of manifest.benchmarks) {
     const file = path.join(runFolder, b.trajectories);
     if (!(await fileExists(file))) continue;
-    const kept: string[] = [];
-    const failed: string[] = [];
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      let isFailed = false;
-      try {
-        const value = JSON.parse(line) as { meta?: { eval?: { runError?: unknown } } };
-        isFailed = typeof value.meta?.eval?.runError === 'string';
-      } catch {
-        isFailed = false; // kept as it is: the run reports unreadable lines itself
-      }
-      (isFailed ? failed : kept).push(line);
-    }
-    if (failed.length === 0) continue;
-    const sideFile = `${file.replace(/\.traj\.jsonl$/i, '')}.retried-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}.jsonl`;
-    await writeFile(sideFile, `${failed.join('\n')}\n`, 'utf8');
-    await writeJsonlAtomically(file, kept);
-    count += failed.length;
+    const { count: setAside } = await setRecordsAside(file, (value) => typeof (value as { meta?: { eval?: { runError?: unknown } } }).meta?.eval?.runError === 'string', nowMs);
+    count += setAside;
   }
   return count;
 }

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { type AgentEvent } from '../agent/agentLoop';
 import { createReadStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type AnswerScorerOptions, judgementFromVerdicts, scoreAnswerByProfile } from '../scoring/answerScorer';
 import { type Origin, type Task, type Trajectory, newTrajectory } from '../trajectory/schema';
-import { TrajectoryAppender, writeJsonlAtomically } from '../trajectory/jsonlWriters';
+import { setRecordsAside, TrajectoryAppender } from '../trajectory/jsonlWriters';
 import { type CotModel, requestFirstThought } from './firstThoughtPrefix';
 import { readQuestionSet, sampleTasks } from './questionSet';
 import {
@@ -115,30 +115,9 @@ async function existingRecords(file: string): Promise<{ records: ExistingRecord[
   return { records, unreadable };
 }
 
-/**
- * Takes the records of failed questions out of the output file (atomically) and keeps them in a side
- * file, so a retry writes each question once and nothing is lost.
- */
-async function setFailedRecordsAside(file: string, nowMs: number): Promise<{ count: number; sideFile?: string }> {
-  const kept: string[] = [];
-  const failed: string[] = [];
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    let isFailed = false;
-    try {
-      const value = JSON.parse(line) as { meta?: { teacherFilter?: { verdict?: unknown } } };
-      isFailed = value.meta?.teacherFilter?.verdict === 'run-error';
-    } catch {
-      isFailed = false;
-    }
-    (isFailed ? failed : kept).push(line);
-  }
-  if (failed.length === 0) return { count: 0 };
-  const sideFile = `${file.replace(/\.jsonl$/i, '')}.retried-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}.jsonl`;
-  await writeFile(sideFile, `${failed.join('\n')}\n`, 'utf8');
-  await writeJsonlAtomically(file, kept);
-  return { count: failed.length, sideFile };
+/** Takes the records of failed questions out of the output file into a side file (see {@link setRecordsAside}). */
+function setFailedRecordsAside(file: string, nowMs: number): Promise<{ count: number; sideFile?: string }> {
+  return setRecordsAside(file, (value) => (value as { meta?: { teacherFilter?: { verdict?: unknown } } }).meta?.teacherFilter?.verdict === 'run-error', nowMs);
 }
 
 function errorMessage(err: unknown): string {

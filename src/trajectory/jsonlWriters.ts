@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { type TextLayout } from './jsonlIndex';
 import { type Trajectory } from './schema';
 import { FileChangedOnDiskError, type TrajectoryFile } from './trajectoryFile';
@@ -285,4 +287,29 @@ async function repairTail(path: string): Promise<TornTail | undefined> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Moves the records `setAside` picks out of a JSONL file into a side file beside it
+ * (`<name>.retried-<time>.jsonl`) and rewrites the file without them, both atomically, so a retry writes each
+ * question once and nothing is lost. Lines that do not parse stay where they are (their readers report them).
+ */
+export async function setRecordsAside(file: string, setAside: (record: unknown) => boolean, nowMs: number): Promise<{ count: number; sideFile?: string }> {
+  const kept: string[] = [];
+  const aside: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    let picked = false;
+    try {
+      picked = setAside(JSON.parse(line) as unknown);
+    } catch {
+      picked = false;
+    }
+    (picked ? aside : kept).push(line);
+  }
+  if (aside.length === 0) return { count: 0 };
+  const sideFile = `${file.replace(/(\.traj)?\.jsonl$/i, '')}.retried-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}.jsonl`;
+  await writeJsonlAtomically(sideFile, aside);
+  await writeJsonlAtomically(file, kept);
+  return { count: aside.length, sideFile };
 }

@@ -114,7 +114,7 @@ test('Export for Training… leaves the planted leak out, says so, and the previ
   assert.match((await excluded.textContent()) ?? '', /step 1.*excluded from training/s);
   assert.equal(await excluded.locator('.tok.trained').count(), 0);
   assert.equal(await view.locator('.turn-system .tok.trained').count(), 0, 'the system prompt carries no loss');
-  assert.match((await view.locator('table.stats').textContent()) ?? '', /Examples\s*\d+/);
+  assert.match((await view.locator('table.token-stats').textContent()) ?? '', /Examples\s*\d+/);
 
   // Switching the profile recounts: the reference profile also trains the newlines around each reply.
   const trainedStudio = await view.locator('.tok.trained').count();

@@ -1,5 +1,6 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '../shared/theme.css';
+import '../shared/page.css';
 import './style.css';
 import { el, HostChannel, readInitialState } from '../shared/hostChannel';
 import { type LiveQuestion, type LiveRunState, liveRunInitialStateSchema, liveRunProtocol } from '../../src/protocol/liveRun';

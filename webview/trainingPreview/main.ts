@@ -1,4 +1,5 @@
 import '../shared/theme.css';
+import '../shared/page.css';
 import './style.css';
 import { el, HostChannel } from '../shared/hostChannel';
 import { type PreviewData, type PreviewTurnMessage, trainingPreviewProtocol } from '../../src/protocol/trainingPreview';
@@ -84,7 +85,7 @@ function render(data: PreviewData): void {
   const s = data.statistics;
   const stats = el(
     'table',
-    { class: 'stats', 'aria-label': 'Token statistics of the export' },
+    { class: 'token-stats', 'aria-label': 'Token statistics of the export' },
     el('caption', {}, `Whole export of ${data.file}`),
     statRow('Examples', String(s.examples)),
     statRow('Tokens', `${s.totalTokens} (mean ${s.meanTokens})`),

@@ -2,6 +2,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import '../shared/theme.css';
+import '../shared/page.css';
 import './style.css';
 import { el, HostChannel, readInitialState, vscodeApi } from '../shared/hostChannel';
 import { type MetricPoint, type RunSnapshot, type RunSummary, trainingRunInitialStateSchema, trainingRunProtocol } from '../../src/protocol/trainingRun';
