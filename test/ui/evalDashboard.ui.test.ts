@@ -135,7 +135,7 @@ test('clicking a question opens its trajectory in the editor at the first failin
   const row = sag.questions.find((q) => q.taskId === failing.id)!;
   assert.ok(row.hasFailingStep);
   await view.locator(`tr.question[data-task="${failing.id}"]`).click();
-  const editor = await studio.findWebview('.trajectory-header .question', { hasText: failing.question.slice(0, 30), timeout: 60000 });
+  const editor = await studio.findWebview('.trajectory-header .task-meta', { hasText: ` · task ${failing.id} · `, timeout: 60000 });
   const selected = editor.locator(`.step.selected[data-step="${row.focusStep}"]`);
   await selected.waitFor({ timeout: 15000 });
   assert.ok((await selected.locator('.badge.error').count()) > 0, 'the selected step is the failing one');
@@ -203,7 +203,8 @@ test('an adaptive step in the editor shows its rounds, their seeds and why drawi
   assert.ok((await sampled.innerText()).includes(`${perQuestion.toFixed(perQuestion < 10 ? 1 : 0)} actions`));
   const row = adaptive.questions.find((q) => q.correct && q.steps > 1)!;
   await view.locator(`tr.question[data-task="${row.taskId}"]`).click();
-  const editor = await studio.findWebview('.trajectory-header .question', { hasText: row.question.slice(0, 30), timeout: 60000 });
+  // Found by its task id: the question's LaTeX is typeset, so its text is not the file's.
+  const editor = await studio.findWebview('.trajectory-header .task-meta', { hasText: ` · task ${row.taskId} · `, timeout: 60000 });
   const file = path.join(studio.workspace, '.trajectory-studio', 'eval-runs', 'sag8-adaptive', row.file);
   const trajectory = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => parseTrajectory(l))[row.slot];
   const step = trajectory.steps[0];
@@ -319,7 +320,7 @@ test('a run whose two scorings differ: both accuracies per benchmark, this run\'
   for (let i = 0; i < (await markedRows.count()); i++) marked.push(await markedRows.nth(i).getAttribute('data-task'));
   assert.deepEqual(marked, ['m2', 'f1']);
   await section.scrollIntoViewIfNeeded();
-  await studio.page.waitForTimeout(500);
+  await section.evaluate('() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))'); // the scrolled page painted
   await studio.screenshot('both-scores');
   await view.locator('h1').scrollIntoViewIfNeeded();
   await studio.screenshot('both-scores-table');
@@ -343,6 +344,6 @@ test('comparing runs made under different profiles: each scoring side by side fo
   assert.deepEqual((await section.locator('tbody tr', { hasText: 'math-mini' }).locator('td').allInnerTexts()).slice(1), ['50.0%', '75.0%', '+25.0', '75.0%', '100.0%', '+25.0']);
   assert.match(await section.locator('.table-note').innerText(), /A counts the studio profile and B the reference profile/);
   await section.scrollIntoViewIfNeeded();
-  await studio.page.waitForTimeout(500);
+  await section.evaluate('() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))'); // the scrolled page painted
   await studio.screenshot('compare-scorings');
 });
