@@ -53,23 +53,6 @@ async function pick(titleText: string, row?: string): Promise<void> {
   await widget.waitFor({ state: 'hidden', timeout: 10000 });
 }
 
-/** Fills a file dialog (a quick input holding a path in this workbench) with `file`, or accepts what it suggests. */
-async function answerFileDialog(titleText: string, file: string | undefined): Promise<string> {
-  const widget = studio.page.locator('.quick-input-widget', { hasText: titleText });
-  await widget.waitFor({ timeout: 15000 });
-  const input = widget.locator('input').first();
-  if (file !== undefined) {
-    await input.fill(file);
-    await widget.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10000 });
-  }
-  // The dialog fills in its suggestion after it opens; wait for a file name, not the folder it starts with.
-  else await studio.page.waitForFunction("document.querySelector('.quick-input-widget input')?.value.endsWith('.jsonl')", undefined, { timeout: 10000 });
-  const value = await input.inputValue();
-  await studio.page.keyboard.press('Enter');
-  await widget.waitFor({ state: 'hidden', timeout: 10000 });
-  return value;
-}
-
 test('Export for Training… leaves the planted leak out, says so, and the preview shows trained and excluded tokens', async () => {
   const { page, workspace } = studio;
   await studio.openTrajectoryFile('teacher.traj.jsonl');
@@ -83,8 +66,8 @@ test('Export for Training… leaves the planted leak out, says so, and the previ
   assert.equal(await maxLength.locator('input').first().inputValue(), '10240');
   await page.keyboard.press('Enter');
   await pick('leakage check', 'leave leaking questions out');
-  await answerFileDialog('Benchmark question files', path.join(workspace, 'bench.jsonl'));
-  const out = await answerFileDialog('training file (7/7)', undefined);
+  await studio.answerFileDialog('Benchmark question files', { file: path.join(workspace, 'bench.jsonl') });
+  const out = await studio.answerFileDialog('training file (7/7)', { suggestedEnd: '.jsonl' });
   assert.equal(out, path.join(workspace, 'teacher.openai.train.jsonl'), 'the save dialog suggests a file beside the trajectories');
 
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'because the question leaks into a benchmark' });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { referenceRecordsFile } from '../support/referenceRecords';
-import { openStudio, type StudioSession, type Theme } from './support/studioSession';
+import { openStudio, type Theme } from './support/studioSession';
 
 // Import… as a user runs it: from the palette, through the open dialog, the domain question and the save
 // dialog (VS Code's own dialogs in this web workbench), to the report of the skipped record and the new file
@@ -14,41 +14,6 @@ const sources: string[] = [];
 after(() => {
   for (const s of sources) fs.rmSync(s, { recursive: true, force: true });
 });
-
-/**
- * Answers a file dialog (a quick input holding a path in this workbench): fills in `file`, or accepts the
- * suggestion once it ends with `suggestedEnd` (the dialog fills it in after it shows). Returns the accepted path.
- */
-async function answerFileDialog(studio: StudioSession, titleText: string, answer: { file: string } | { suggestedEnd: string }): Promise<string> {
-  const widget = studio.page.locator('.quick-input-widget', { hasText: titleText });
-  await widget.waitFor({ timeout: 15000 });
-  const input = widget.locator('input').first();
-  if ('suggestedEnd' in answer) {
-    // (A string: the test files have no DOM types.) On a timeout the caller's assertion shows what the dialog held.
-    await studio.page
-      .waitForFunction(`document.querySelector('.quick-input-widget input')?.value.endsWith(${JSON.stringify(answer.suggestedEnd)}) === true`, undefined, { timeout: 10000 })
-      .catch(() => undefined);
-  }
-  const value = 'file' in answer ? answer.file : await input.inputValue();
-  // The dialog reads the typed path asynchronously and may still be listing the folder when Enter arrives (it then
-  // navigates instead of accepting): type the path again and retry, a few times at most.
-  for (let attempt = 1; ; attempt++) {
-    if ('file' in answer) {
-      await input.fill(answer.file);
-      await widget.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(answer.file) }).first().waitFor({ timeout: 10000 });
-    }
-    await studio.page.keyboard.press('Enter');
-    try {
-      await widget.waitFor({ state: 'hidden', timeout: 5000 });
-      return value;
-    } catch (err) {
-      if (attempt === 3) {
-        await studio.screenshot('dialog-stuck');
-        throw err;
-      }
-    }
-  }
-}
 
 for (const theme of ['dark', 'light', 'high-contrast'] as Theme[]) {
   test(`Import… of reference records (${theme}): the skipped line is reported and the new file opens in the trajectory editor`, async () => {
@@ -65,7 +30,7 @@ for (const theme of ['dark', 'light', 'high-contrast'] as Theme[]) {
       const output = path.join(workspace, 'data', 'teacher-records.traj.jsonl');
 
       await studio.runCommand('Trajectory Studio: Import…');
-      await answerFileDialog(studio, 'reference records (JSONL with log_data)', { file: input });
+      await studio.answerFileDialog('reference records (JSONL with log_data)', { file: input });
 
       // the records do not say their domain: the question offers the guess and both domains, with counts
       const domain = page.locator('.quick-input-widget', { hasText: '2 records do not say their domain' });
@@ -77,7 +42,7 @@ for (const theme of ['dark', 'light', 'high-contrast'] as Theme[]) {
       await rows.filter({ hasText: 'all 2 as math questions' }).click();
 
       // the save dialog suggests a new .traj.jsonl beside the input
-      const suggested = await answerFileDialog(studio, 'where to write 2 trajectories', { suggestedEnd: '.traj.jsonl' });
+      const suggested = await studio.answerFileDialog('where to write 2 trajectories', { suggestedEnd: '.traj.jsonl' });
       assert.equal(suggested, output);
 
       // the report names the skipped line and why, in a read-only document

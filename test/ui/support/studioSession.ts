@@ -61,6 +61,11 @@ export interface StudioSession {
    * there: code-server's extension host is remote. VS Code watches the file, so it may be written any time.
    */
   writeMachineSettings(settings: Record<string, unknown>): void;
+  /**
+   * Answers a file dialog (in this workbench a quick input holding a path) whose title contains `titleText`:
+   * types `file`, or accepts the dialog's own suggestion once it ends with `suggestedEnd`. Returns the accepted path.
+   */
+  answerFileDialog(titleText: string, answer: { file: string } | { suggestedEnd: string }): Promise<string>;
   /** Saves a full-window screenshot as test/ui/__screenshots__/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -111,6 +116,37 @@ export async function openStudio(options: StudioSessionOptions): Promise<StudioS
       await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15000 });
       await page.keyboard.press('Enter');
       return findWebview(page, '.row', { timeout: 60000 });
+    },
+    async answerFileDialog(titleText, answer) {
+      const widget = page.locator('.quick-input-widget', { hasText: titleText });
+      await widget.waitFor({ timeout: 15000 });
+      const input = widget.locator('input').first();
+      if ('suggestedEnd' in answer) {
+        // The dialog fills in its suggestion after it shows. (A string: the test files have no DOM types.) On a
+        // timeout the caller's assertion on the returned path shows what the dialog held.
+        await page
+          .waitForFunction(`document.querySelector('.quick-input-widget input')?.value.endsWith(${JSON.stringify(answer.suggestedEnd)}) === true`, undefined, { timeout: 10000 })
+          .catch(() => undefined);
+      }
+      const value = 'file' in answer ? answer.file : await input.inputValue();
+      // The dialog reads a typed path asynchronously; an Enter that arrives while it is still listing the folder
+      // navigates instead of accepting. So: type the path again and retry, three times at most.
+      for (let attempt = 1; ; attempt++) {
+        if ('file' in answer) {
+          await input.fill(answer.file);
+          await widget.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(answer.file) }).first().waitFor({ timeout: 10000 });
+        }
+        await page.keyboard.press('Enter');
+        try {
+          await widget.waitFor({ state: 'hidden', timeout: 5000 });
+          return value;
+        } catch (err) {
+          if (attempt === 3) {
+            await page.screenshot({ path: path.join(screenshotDir, `${options.name}-file-dialog-stuck-${theme}.png`) });
+            throw new Error(`the file dialog "${titleText}" stayed open after three tries; it holds ${JSON.stringify(await input.inputValue())}`, { cause: err });
+          }
+        }
+      }
     },
     writeMachineSettings(settings) {
       const folder = path.join(path.dirname(workspace), 'cs-user-data', 'Machine');
