@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateStudio, contributedCommands, waitFor } from './support';
 
@@ -22,9 +24,27 @@ suite('Trajectory Studio in a real VS Code extension host', () => {
     assert.deepEqual(declared.filter((c) => !registered.includes(c)), [], 'declared in package.json but not registered');
   });
 
-  test('the Trajectory Studio view container opens from the activity bar command', async () => {
-    await activateStudio();
+  test('the Trajectory Studio view container opens from the activity bar command and shows the workspace\'s trajectory files', async () => {
+    const { api } = await activateStudio();
+    const view = api.trajectoryFiles.view;
+    assert.ok(view, 'the Trajectories view is registered');
+    // start from another container, so the command is what brings the view on screen
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await waitFor(() => !view.visible, 'the Trajectories view to be hidden behind the Explorer');
+
     await vscode.commands.executeCommand('workbench.view.extension.trajectoryStudio');
+    await waitFor(() => view.visible, 'the Trajectories view to be visible');
+    // what it shows: a row per trajectory file, under the file's name; the example file is one of them
+    const workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const example = path.join(workspace, 'trajectories', 'teacher.traj.jsonl');
+    assert.ok(fs.existsSync(example), `the examples workspace has ${example}`);
+    const roots = await api.trajectoryFiles.getChildren();
+    const rows = roots.filter((n) => n.kind === 'file').map((n) => api.trajectoryFiles.getTreeItem(n));
+    assert.ok(rows.some((item) => item.resourceUri?.fsPath === example && item.label === 'teacher.traj.jsonl'), `the example file is a row: ${JSON.stringify(rows.map((r) => r.label))}`);
+    for (const item of rows) {
+      assert.ok(item.resourceUri && fs.existsSync(item.resourceUri.fsPath), `${item.resourceUri?.fsPath ?? 'a row without a file'} is a file on disk`);
+      assert.equal(item.label, path.basename(item.resourceUri.fsPath));
+    }
   });
 
   test('Show Environment Report opens a report that says the workspace is trusted', async () => {

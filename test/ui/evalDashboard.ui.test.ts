@@ -125,7 +125,8 @@ test('the dashboard shows the newest run: per-benchmark table with the scores, t
   await view.locator('select[aria-label="Verdict"]').selectOption('wrong');
   assert.equal(await rows.count(), sag.questions.filter((q) => !q.correct).length);
   await view.locator('select[aria-label="Verdict"]').selectOption('');
-  await studio.page.waitForTimeout(800);
+  assert.equal(await rows.count(), sag.questions.length, 'clearing the filter shows every question again');
+  await studio.painted(view);
   await studio.screenshot('dashboard');
 });
 
@@ -143,7 +144,7 @@ test('clicking a question opens its trajectory in the editor at the first failin
   assert.match(await sagBlock.locator('summary').innerText(), /8 SAG candidates/);
   await sagBlock.locator('summary').click();
   await sagBlock.locator('table tr.invalid').first().waitFor({ timeout: 5000 });
-  await studio.page.waitForTimeout(800);
+  await studio.painted(editor);
   await studio.screenshot('drill-down');
 });
 
@@ -169,7 +170,7 @@ test('comparing greedy with SAG: per-benchmark deltas, the flipped questions, an
   await fixedItems.first().click();
   await view.locator('.panes .pane').nth(1).waitFor({ timeout: 15000 });
   assert.equal(await view.locator('.panes .pane').count(), 2);
-  await studio.page.waitForTimeout(800);
+  await studio.painted(view);
   await studio.screenshot('compare');
 });
 
@@ -271,7 +272,7 @@ test('Quick Eval of one typed question from the palette: the agent\'s steps appe
   }
   // The live file was rewritten after each step; the editor shows the finished trajectory's steps.
   await editor.locator('.step', { hasText: 'final_answer' }).first().waitFor({ timeout: 30000 });
-  await studio.page.waitForTimeout(800);
+  await studio.painted(editor);
   await studio.screenshot('quick-eval');
 });
 
@@ -320,7 +321,7 @@ test('a run whose two scorings differ: both accuracies per benchmark, this run\'
   for (let i = 0; i < (await markedRows.count()); i++) marked.push(await markedRows.nth(i).getAttribute('data-task'));
   assert.deepEqual(marked, ['m2', 'f1']);
   await section.scrollIntoViewIfNeeded();
-  await section.evaluate('() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))'); // the scrolled page painted
+  await studio.painted(view); // the scrolled page painted
   await studio.screenshot('both-scores');
   await view.locator('h1').scrollIntoViewIfNeeded();
   await studio.screenshot('both-scores-table');
@@ -344,6 +345,6 @@ test('comparing runs made under different profiles: each scoring side by side fo
   assert.deepEqual((await section.locator('tbody tr', { hasText: 'math-mini' }).locator('td').allInnerTexts()).slice(1), ['50.0%', '75.0%', '+25.0', '75.0%', '100.0%', '+25.0']);
   assert.match(await section.locator('.table-note').innerText(), /A counts the studio profile and B the reference profile/);
   await section.scrollIntoViewIfNeeded();
-  await section.evaluate('() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))'); // the scrolled page painted
+  await studio.painted(view); // the scrolled page painted
   await studio.screenshot('compare-scorings');
 });

@@ -72,14 +72,15 @@ async function liveChartAndCancel(): Promise<void> {
   const step = view.locator('#stat-step');
   await step.filter({ hasText: /^\d+ \/ 900$/ }).waitFor({ timeout: 30000 });
   const first = stepShown(await step.innerText());
-  // the numbers keep moving without reopening the view
-  await studio.page.waitForTimeout(3000);
-  const later = stepShown(await view.locator('#stat-step').innerText());
+  // the numbers keep moving without reopening the view: wait for the step shown to change, then check it went up
+  await step.filter({ hasNotText: new RegExp(`^\\s*${first} /`) }).waitFor({ timeout: 30000 });
+  const later = stepShown(await step.innerText());
   assert.ok(later > first, `step went from ${first} to ${later}`);
   assert.match(await view.locator('#stat-loss').innerText(), /^\d+\.\d{4}$/);
   assert.match(await view.locator('#stat-eta').innerText(), /min|s$/);
   const box = await view.locator('#loss-chart').boundingBox();
   assert.ok(box && box.width > 200 && box.height > 150, 'the chart has room to draw');
+  await studio.painted(view);
   await studio.screenshot('live-chart');
 
   await view.locator('#cancel').click();

@@ -66,6 +66,11 @@ export interface StudioSession {
    * types `file`, or accepts the dialog's own suggestion once it ends with `suggestedEnd`. Returns the accepted path.
    */
   answerFileDialog(titleText: string, answer: { file: string } | { suggestedEnd: string }): Promise<string>;
+  /**
+   * Resolves once the webview's fonts have loaded and it has painted twice since: call it before a screenshot,
+   * after waiting for what the screenshot must show, so the picture has what the page now holds.
+   */
+  painted(view: FrameLocator): Promise<void>;
   /** Saves a full-window screenshot as test/ui/__screenshots__/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -152,6 +157,10 @@ export async function openStudio(options: StudioSessionOptions): Promise<StudioS
       const folder = path.join(path.dirname(workspace), 'cs-user-data', 'Machine');
       fs.mkdirSync(folder, { recursive: true });
       fs.writeFileSync(path.join(folder, 'settings.json'), JSON.stringify(settings, null, 2));
+    },
+    async painted(view) {
+      // a string: the test files have no DOM types
+      await view.locator('body').evaluate('() => document.fonts.ready.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))');
     },
     async screenshot(name) {
       const file = path.join(screenshotDir, `${options.name}-${name}-${theme}.png`);

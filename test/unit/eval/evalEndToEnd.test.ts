@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultProfile } from '../../../src/llm/profiles';
 import { serveRetrieval, type RetrievalServer } from '../../../src/retrieval/retrieveApi';
 import { parseTrajectory, type Task, type Trajectory } from '../../../src/trajectory/schema';
@@ -15,6 +13,7 @@ import { prepareEvalRun } from '../../../src/eval/evalSetup';
 import { formatMetricsTable, type RunMetrics, wilsonInterval } from '../../../src/eval/metrics';
 import { compareRuns } from '../../../src/eval/runComparison';
 import { allFaultKinds, type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
+import { type ProcessGroup, startProcessGroup } from '../../support/processGroup';
 import { answerKeyRetrieval, benchmarkStudent, emptyPlan, expectedEpisode, type StudentPlan } from './scriptedStudent';
 
 const repo = path.join(__dirname, '../../..');
@@ -286,22 +285,18 @@ void test('the CLI killed with SIGKILL mid-run resumes: every question exactly o
     if (!existsSync(folder)) return [];
     return readdirSync(folder).filter((f) => f.endsWith('.traj.jsonl')).flatMap((f) => readFileSync(path.join(folder, f), 'utf8').split('\n').filter((l) => l.trim() !== ''));
   };
+  const first = startProcessGroup(process.execPath, argv, { cwd: repo });
+  let second: ProcessGroup | undefined;
   try {
-    const child = spawn(process.execPath, argv, { detached: true, stdio: 'ignore', cwd: repo });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + 60_000;
-    while (records().length < 5 && Date.now() < deadline) await sleep(20);
-    assert.ok(records().length >= 5, 'the first run wrote some records');
-    process.kill(-child.pid!, 'SIGKILL'); // the whole group: the CLI, its sandbox workers and the sympy helper
-    await exited;
+    await first.waitUntil(() => records().length >= 5, 'five records written by the first run');
+    await first.kill(); // the whole group: the CLI, its sandbox workers and the sympy helper
     const before = records().length;
     assert.ok(before < tasks.length, 'the run was cut short');
 
-    const second = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repo });
-    let stdout = '';
-    second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)));
-    assert.equal(code, 0, stdout);
+    second = startProcessGroup(process.execPath, argv, { cwd: repo });
+    const { code } = await second.ended();
+    const stdout = second.stdout();
+    assert.equal(code, 0, second.output());
     const all = records();
     for (const line of all) assert.doesNotThrow(() => parseTrajectory(line), 'every line is a whole trajectory');
     assert.deepEqual(all.map((l) => parseTrajectory(l).task.id).sort(), tasks.map((t) => t.id).sort(), 'every question exactly once');
@@ -311,6 +306,8 @@ void test('the CLI killed with SIGKILL mid-run resumes: every question exactly o
     assert.equal(manifest?.sessions[0].finishedAt, undefined, 'the killed session never finished');
     assert.equal(manifest?.sessions[1].attempted, tasks.length - before);
   } finally {
+    await first.kill();
+    await second?.kill();
     server.setLatency(0);
   }
 });

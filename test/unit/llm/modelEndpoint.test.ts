@@ -192,7 +192,9 @@ void describe('ModelEndpoint', () => {
       const inFlight = endpoint.complete({ messages, signal: controller.signal });
       const queued = endpoint.complete({ messages, signal: controller.signal });
       // Abort once the first call is in flight at the server.
-      while (slow.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const deadline = Date.now() + 10_000;
+      while (slow.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(slow.requests.length, 1, 'the first call reached the server');
       controller.abort(new Error('user cancelled'));
       const started = performance.now();
       await assert.rejects(inFlight, /user cancelled/);

@@ -119,7 +119,8 @@ void test('serve-retrieval serves until cancelled', async (t) => {
   const running = runCli(['serve-retrieval', '--index', 'idx', '--port', '0'], io);
   const deadline = Date.now() + 10_000;
   while (!io.out.join('').includes('/retrieve') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const url = /(http:\/\/127\.0\.0\.1:\d+\/retrieve)/.exec(io.out.join(''))![1];
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/retrieve)/.exec(io.out.join(''))?.[1];
+  assert.ok(url, `the server printed its URL within 10 s; it printed: ${io.out.join('')}`);
   const res = await fetch(url, { method: 'POST', body: JSON.stringify({ queries: [fixtureQuestions()[1].question], topk: 3, return_scores: true }) });
   const body = (await res.json()) as { result: { document: { id: string } }[][] };
   assert.ok(body.result[0].some((h) => h.document.id === fixtureQuestions()[1].passage_id));

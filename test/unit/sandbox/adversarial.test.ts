@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type IsolationMode, type SandboxEpisode, startEpisode } from '../../../src/sandbox/index';
 import { probeBubblewrap } from '../../../src/sandbox/isolation';
-import { killAll, liveProcessesWithMarker, waitUntilGone } from './processScan';
+import { killAll, liveProcessesWithMarker, waitUntilGone, waitUntilRunning } from './processScan';
 import { sandboxTestUser, type SandboxTestUser } from './unprivilegedUser';
 
 /**
@@ -276,8 +276,7 @@ for (const mode of ['bwrap', 'rlimits'] as const satisfies readonly IsolationMod
       });
       try {
         await escapee.exec(`import subprocess\nsubprocess.Popen(["setsid", "sleep", ${py(marker)}])`);
-        await new Promise((r) => setTimeout(r, 100));
-        assert.equal((await liveProcessesWithMarker(marker)).length, 1);
+        assert.equal((await waitUntilRunning(marker)).length, 1, 'the setsid child started');
         await escapee.close();
         const left = await waitUntilGone(marker, mode === 'bwrap' ? 5000 : 300);
         if (mode === 'bwrap') assert.deepEqual(left, []);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { SandboxPool, startEpisode } from '../../../src/sandbox/index';
-import { killAll, liveProcessesWithMarker, waitUntilGone } from './processScan';
+import { killAll, liveProcessesWithMarker, waitUntilGone, waitUntilRunning } from './processScan';
 
 function uniqueSleepSeconds(): string {
   // A unique, harmless argument lets the test find exactly the processes it started.
@@ -18,22 +18,31 @@ void describe('episode lifecycle', () => {
   void it('cancels a running step by AbortSignal, killing the worker and its children', async () => {
     const episode = await startEpisode({ allowedImports: null });
     const marker = uniqueSleepSeconds();
+    const stepMarker = uniqueSleepSeconds();
     try {
       await episode.exec(`${spawnSleeper(marker)}kept = 1`);
       assert.equal((await liveProcessesWithMarker(marker)).length, 1);
       const controller = new AbortController();
-      const running = episode.exec('import time\ntime.sleep(60)', controller.signal);
-      setTimeout(() => controller.abort(new Error('user pressed stop')), 200);
+      // the step starts a sleeper of its own and waits for it: once that sleeper runs, the step is running
+      const running = episode.exec(`${spawnSleeper(stepMarker)}p.wait()`, controller.signal);
+      const settled = running.then(
+        () => 'the step finished',
+        (err: Error) => `the step failed: ${err.message}`,
+      );
+      const inStep = await Promise.race([waitUntilRunning(stepMarker), settled]);
+      assert.equal(typeof inStep === 'string' ? inStep : inStep.length, 1, 'the step is running');
+      controller.abort(new Error('user pressed stop'));
       const started = Date.now();
       await assert.rejects(running, /user pressed stop/);
       assert.ok(Date.now() - started < 5000);
       assert.deepEqual(await waitUntilGone(marker), []);
+      assert.deepEqual(await waitUntilGone(stepMarker), [], 'the step\'s own child is gone too');
       // The episode is usable again, with a fresh state.
       const after = await episode.exec('"kept" in globals()');
       assert.equal(after.lastValue, 'False');
     } finally {
       await episode.close();
-      killAll(await liveProcessesWithMarker(marker));
+      killAll([...(await liveProcessesWithMarker(marker)), ...(await liveProcessesWithMarker(stepMarker))]);
     }
   });
 

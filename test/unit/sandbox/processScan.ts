@@ -21,6 +21,17 @@ export async function liveProcessesWithMarker(marker: string): Promise<number[]>
   return found;
 }
 
+/** Polls until a live process carries `marker` (a process the code under test starts), for at most `timeoutMs`. */
+export async function waitUntilRunning(marker: string, timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let live = await liveProcessesWithMarker(marker);
+  while (!live.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    live = await liveProcessesWithMarker(marker);
+  }
+  return live;
+}
+
 /** Polls until no live process carries `marker` (the kernel needs a moment to finish a SIGKILL). */
 export async function waitUntilGone(marker: string, timeoutMs = 5000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;

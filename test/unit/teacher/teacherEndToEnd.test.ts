@@ -1,8 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildIndex } from '../../../src/retrieval/indexBuilder';
@@ -13,6 +11,7 @@ import { runTeacherGeneration, type TeacherRunEvent } from '../../../src/teacher
 import { prepareTeacherRun } from '../../../src/teacher/teacherRunSetup';
 import { filterDecisionOf } from '../../../src/teacher/trajectoryFilter';
 import { allFaultKinds, type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
+import { startProcessGroup } from '../../support/processGroup';
 import { corpusFixture, mixedQuestions, scriptedTeacher, writeMixedQuestions } from './scriptedTeacher';
 
 let dir: string;
@@ -145,15 +144,11 @@ void test('a run killed with SIGKILL in the middle resumes: every question exact
   server.setLatency(40);
   const cli = path.join(__dirname, '../../../src/cli/main.ts');
   const argv = ['--import', 'tsx', cli, 'generate', '--questions', questionsFile, '--out', out, '--teacher-url', server.baseUrl, '--model', 'teacher', '--index', indexDir, '--concurrency', '3'];
+  const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0);
+  const first = startProcessGroup(process.execPath, argv);
   try {
-    const child = spawn(process.execPath, argv, { detached: true, stdio: 'ignore' });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0);
-    const deadline = Date.now() + 60_000;
-    while (lines() < 8 && Date.now() < deadline) await sleep(20);
-    assert.ok(lines() >= 8, 'the first run wrote some records');
-    process.kill(-child.pid!, 'SIGKILL'); // the whole group: the CLI, its sandbox workers and the sympy helper
-    await exited;
+    await first.waitUntil(() => lines() >= 8, 'eight records written by the first run');
+    await first.kill(); // the whole group: the CLI, its sandbox workers and the sympy helper
     const before = lines();
     assert.ok(before < mixedQuestions().length, 'the run was cut short');
 
@@ -169,6 +164,7 @@ void test('a run killed with SIGKILL in the middle resumes: every question exact
     assert.equal(manifest?.runs[0].finishedAt, undefined, 'the killed run never finished');
     assert.equal((manifest?.runs[1].attempted ?? 0) + before, mixedQuestions().length);
   } finally {
+    await first.kill();
     server.setLatency(0);
   }
 });

@@ -63,6 +63,23 @@ void describe('training launcher against a real sshd', { skip }, () => {
     return { run: (last).run, events };
   }
 
+  /**
+   * Polls the run's metrics from `offset` until `found` picks an event, for at most `timeoutMs`; on a timeout
+   * it fails with the metrics read and the run's log, so a trainer that never got there says why.
+   */
+  async function waitForMetric(launcher: TrainingLauncher, run: RunRecord, what: string, found: (events: MetricsEvent[]) => MetricsEvent | undefined, offset = 0, timeoutMs = 30_000): Promise<MetricsEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { events } = await launcher.readMetrics(run, offset);
+      const hit = found(events);
+      if (hit) return hit;
+      if (Date.now() > deadline) {
+        assert.fail(`no ${what} within ${timeoutMs} ms; metrics: ${JSON.stringify(events)}\nlog:\n${await launcher.logTail(run).catch((err: Error) => err.message)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
 
   before(async () => {
     sshd = await startSshd();
@@ -215,15 +232,8 @@ void describe('training launcher against a real sshd', { skip }, () => {
     const store = new RunStore(join(local, 'runs-b'));
     const launcher = launcherFor(store);
     const { run } = await launch(launcher, { 'max-steps': 400, 'step-seconds': 0.05, 'spawn-child': true, 'checkpoint-every': 1000 });
-    // wait for a few steps
-    let offset = 0;
-    let stepsSeen = 0;
-    while (stepsSeen < 3) {
-      const chunk = await launcher.readMetrics(run, offset);
-      offset = chunk.nextOffset;
-      stepsSeen += chunk.events.filter((e) => e.event === 'step').length;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // cancel once the trainer has taken a few steps
+    await waitForMetric(launcher, run, 'third step', (events) => events.filter((e) => e.event === 'step')[2]);
     const result = await launcher.cancel(run, { graceMs: 10_000, pollMs: 100 });
     assert.equal(result.state, 'cancelled');
     assert.equal(result.killed, false, 'the trainer stopped on TERM within the grace period');
@@ -244,13 +254,8 @@ void describe('training launcher against a real sshd', { skip }, () => {
     if (resumed.pid) launchedPids.push(resumed.pid);
     assert.equal(resumed.resumes, 1);
     assert.ok(resumed.trainerArgs.includes('--resume'));
-    let start: MetricsEvent | undefined;
-    for (let i = 0; i < 100 && !start; i++) {
-      const chunk = await launcher.readMetrics(resumed, all.nextOffset);
-      start = chunk.events.find((e) => e.event === 'start');
-      if (!start) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(start?.event === 'start' && start.resumed_from_step, stoppedAt);
+    const start = await waitForMetric(launcher, resumed, 'start event of the resumed trainer', (events) => events.find((e) => e.event === 'start'), all.nextOffset);
+    assert.equal(start.event === 'start' && start.resumed_from_step, stoppedAt);
     const again = await launcher.cancel(resumed, { graceMs: 10_000, pollMs: 100 });
     assert.equal(again.leftover, 0);
   });
@@ -259,7 +264,8 @@ void describe('training launcher against a real sshd', { skip }, () => {
     const store = new RunStore(join(local, 'runs-c'));
     const launcher = launcherFor(store);
     const { run } = await launch(launcher, { 'max-steps': 1000, 'step-seconds': 0.05, 'ignore-term': true });
-    await new Promise((r) => setTimeout(r, 300));
+    // a step means the trainer is past installing its TERM handler (which ignores TERM), so the KILL is needed
+    await waitForMetric(launcher, run, 'first step', (events) => events.find((e) => e.event === 'step'));
     const result = await launcher.cancel(run, { graceMs: 600, pollMs: 100 });
     assert.equal(result.killed, true);
     assert.equal(result.leftover, 0);

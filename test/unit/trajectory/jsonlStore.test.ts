@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openTrajectoryFile, FileChangedOnDiskError } from '../../../src/trajectory/trajectoryFile';
 import { serializeTrajectory, saveTrajectoryEdits, TrajectoryAppender, writeTrajectoryFile } from '../../../src/trajectory/jsonlWriters';
 import { arbitraryTrajectory, seededRandom } from './arbitraryTrajectory';
@@ -255,38 +255,92 @@ void test('CRLF and BOM are kept when a file is saved', async () => {
   });
 });
 
-void test('a writer killed mid-append leaves whole records; the next appender sets the torn tail aside', async () => {
+/**
+ * Runs the crash fixture until it reports `torn <bytes>` on stdout, then kills it with SIGKILL. Fails (with
+ * everything the child printed) if it exits early or does not get there within `timeoutMs`.
+ */
+async function crashMidAppend(path: string, wholeRecords: number, timeoutMs = 30_000): Promise<{ tornBytes: number }> {
+  const fixture = join(__dirname, '..', '..', 'fixtures', 'trajectory', 'crashMidAppend.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, String(wholeRecords)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const tornBytes = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the crash fixture did not tear a line within ${timeoutMs} ms; it printed:\n${output}`)), timeoutMs);
+      child.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        const m = /^torn (\d+)$/m.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the crash fixture exited (${signal ?? code}) before tearing a line; it printed:\n${output}`));
+      });
+    });
+    return { tornBytes };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+void test('a writer killed mid-append leaves whole records; the reader reports the torn line and the next appender sets it aside', async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, 'crash.traj.jsonl');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'fixtures', 'trajectory', 'appendForever.ts'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    // Let it write a few records, then kill it without warning, somewhere in a write.
-    await new Promise((r) => setTimeout(r, 250));
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    const wholeRecords = 3;
+    const { tornBytes } = await crashMidAppend(path, wholeRecords);
 
     const before = await readFile(path);
+    const tornStart = before.lastIndexOf(0x0a) + 1;
+    assert.equal(before.length - tornStart, tornBytes, 'the file ends in the half line the writer left');
     const file = await openTrajectoryFile(path);
-    const complete = file.hasTruncatedTail ? file.count - 1 : file.count;
     try {
-      for (let i = 0; i < complete; i++) assert.ok((await file.read(i)).ok, `record ${i} is whole`);
+      // the editor shows the whole records and reports the torn last line, which it keeps as it is
+      assert.equal(file.hasTruncatedTail, true);
+      assert.equal(file.count, wholeRecords + 1);
+      for (let i = 0; i < wholeRecords; i++) {
+        const read = await file.read(i);
+        assert.ok(read.ok, `record ${i} is whole`);
+        assert.equal(read.trajectory.id, `crash-${i}`);
+      }
+      const reported = file.diagnostics.filter((d) => d.kind === 'truncated');
+      assert.equal(reported.length, 1, `one torn line is reported: ${JSON.stringify(file.diagnostics)}`);
+      assert.equal(reported[0]?.offset, tornStart, 'the report points at the torn line');
     } finally {
       await file.close();
     }
+    assert.deepEqual(await readFile(path), before, 'opening the file changes nothing');
+
     const appender = await TrajectoryAppender.open(path);
-    await appender.append(lines(1, 3)[0]);
+    const next = lines(1, 3)[0];
+    await appender.append(next);
     await appender.close();
+
+    const torn = appender.tornTail;
+    assert.ok(torn, 'the appender found the torn tail');
+    assert.equal(torn.offset, tornStart);
+    assert.equal(torn.bytes, tornBytes);
+    assert.equal(torn.setAsidePath.startsWith(`${path}.torn-`), true, `set aside beside the file: ${torn.setAsidePath}`);
+    assert.ok((await readdir(dir)).includes(basename(torn.setAsidePath)), 'the set-aside file is in the folder');
+    assert.deepEqual(await readFile(torn.setAsidePath), before.subarray(tornStart), 'the torn bytes are kept beside the file');
+
     const after = await openTrajectoryFile(path);
     try {
-      assert.equal(after.count, complete + 1);
+      assert.equal(after.hasTruncatedTail, false);
+      assert.equal(after.count, wholeRecords + 1);
       assert.deepEqual(await after.validate(), []);
+      const last = await after.read(wholeRecords);
+      assert.ok(last.ok);
+      assert.equal(last.trajectory.id, next.id, 'the new record starts on a line of its own');
     } finally {
       await after.close();
     }
-    if (appender.tornTail) {
-      const aside = await readFile(appender.tornTail.setAsidePath);
-      assert.deepEqual(aside, before.subarray(before.length - aside.length), 'the torn bytes are kept beside the file');
-    }
+    assert.deepEqual((await readFile(path)).subarray(0, tornStart), before.subarray(0, tornStart), 'the whole records are untouched');
   });
 });

@@ -5,13 +5,22 @@ import { applyTrajectoryEdit } from '../../../src/trajectoryEditor/trajectoryEdi
 import { TrajectoryEditorSession } from '../../../src/trajectoryEditor/trajectoryEditorSession';
 import { observationDisplayChars } from '../../../src/trajectoryEditor/trajectoryView';
 import { MemorySource, sampleTrajectory } from './memorySource';
+import { summaryTracker } from './summaryTracker';
+
+const trackers = new WeakMap<TrajectoryEditorSession, ReturnType<typeof summaryTracker>>();
 
 async function sessionOf(lines: string[]): Promise<TrajectoryEditorSession> {
-  const session = new TrajectoryEditorSession(new TrajectoryEditorModel(new MemorySource(lines)));
+  const tracker = summaryTracker();
+  const session = new TrajectoryEditorSession(new TrajectoryEditorModel(new MemorySource(lines)), tracker.events);
   await session.startIndexing();
   await session.indexed;
+  tracker.indexed();
+  trackers.set(session, tracker);
   return session;
 }
+
+/** Resolves once the session has summarised every edited record again (what the list shows after an edit). */
+const summarised = (session: TrajectoryEditorSession) => trackers.get(session)!.summarised();
 
 const accepted = (id: string) => JSON.stringify(applyTrajectoryEdit(sampleTrajectory(id), { kind: 'setReview', status: 'accepted', reasonTags: [] }));
 
@@ -29,7 +38,7 @@ void test('the review queue walks the unreviewed records in list order, wrapping
 void test('an edit shows in the list at once: status, tags and the unsaved mark', async () => {
   const session = await sessionOf([JSON.stringify(sampleTrajectory('a')), JSON.stringify(sampleTrajectory('b'))]);
   await session.edit(1, { kind: 'setReview', status: 'rejected', reasonTags: ['hallucinated-fact'] });
-  await new Promise((r) => setTimeout(r, 0));
+  await summarised(session);
   const page = session.rows({ status: ['rejected'] }, 0, 10);
   assert.deepEqual(page.rows.map((r) => [r.slot, r.reasonTags, r.dirty]), [[1, ['hallucinated-fact'], true]]);
   assert.equal(session.rows({}, 0, 10).rows[0].dirty, false);

@@ -6,6 +6,7 @@ import { TrajectoryEditorSession } from '../../../src/trajectoryEditor/trajector
 import { acceptQuestion, flagRulesInUse } from '../../../src/trajectoryEditor/trajectoryTriage';
 import { flagTitle } from '../../../src/triage/flags';
 import { MemorySource, sampleTrajectory } from './memorySource';
+import { summaryTracker } from './summaryTracker';
 
 // Trajectories with one planted defect each (what the triage rules look for), and clean ones around them.
 
@@ -56,15 +57,21 @@ function typedAnswer(id: string): Trajectory {
   };
 }
 
+const trackers = new WeakMap<TrajectoryEditorSession, ReturnType<typeof summaryTracker>>();
+
 async function sessionOf(trajectories: Trajectory[]): Promise<TrajectoryEditorSession> {
-  const session = new TrajectoryEditorSession(new TrajectoryEditorModel(new MemorySource(trajectories.map((t) => JSON.stringify(t)))));
+  const tracker = summaryTracker();
+  const session = new TrajectoryEditorSession(new TrajectoryEditorModel(new MemorySource(trajectories.map((t) => JSON.stringify(t)))), tracker.events);
   await session.startIndexing();
   await session.indexed;
+  tracker.indexed();
+  trackers.set(session, tracker);
   return session;
 }
 
-/** Lets the session's re-summary after an edit (it reads the record asynchronously) finish. */
-const settled = () => new Promise((r) => setTimeout(r, 0));
+/** Resolves once the session has summarised every edited record again (what the list shows after an edit). */
+const summarised = (session: TrajectoryEditorSession) => trackers.get(session)!.summarised();
+
 
 // slots:        0 clean            1 typed (medium)  2 memory (high)        3 clean            4 error (high)     5 clean
 const file = () => [sampleTrajectory('c0', 2), typedAnswer('t1'), answeredFromMemory('m2'), sampleTrajectory('c3', 2), ignoredError('e4'), sampleTrajectory('c5', 2)];
@@ -132,7 +139,7 @@ void test('the review queue visits flagged trajectories first, riskiest first, t
   assert.equal(session.nextUnreviewed({}, -1), 2, 'with nothing selected, the riskiest first');
   await session.edit(2, { kind: 'setReview', status: 'accepted', reasonTags: [] });
   await session.edit(4, { kind: 'setReview', status: 'rejected', reasonTags: ['bad-code'] });
-  await settled();
+  await summarised(session);
   assert.equal(session.nextUnreviewed({}, 2), 1, 'reviewed ones are passed over');
   assert.equal(session.nextUnreviewed({}, 5), 1, 'wraps to the front of the queue');
   // The queue follows the list's filter and sort: here only math, by question text, flagged first.
@@ -140,11 +147,11 @@ void test('the review queue visits flagged trajectories first, riskiest first, t
   assert.equal(session.nextUnreviewed({ domain: ['math'], sort: 'question', descending: true }, 1), 5, 'then the unflagged in the list’s order (c5, c3, c0)');
   // Starting from the front passes over the selected record, unless it is the only one left.
   for (const slot of [1, 3, 5]) await session.edit(slot, { kind: 'setReview', status: 'accepted', reasonTags: [] });
-  await settled();
+  await summarised(session);
   assert.equal(session.nextUnreviewed({}, 0, true), 0);
   assert.equal(session.nextUnreviewed({}, 0), 0, 'the only one left');
   await session.edit(0, { kind: 'setReview', status: 'accepted', reasonTags: [] });
-  await settled();
+  await summarised(session);
   assert.equal(session.nextUnreviewed({}, 0), -1, 'nothing left to review');
   assert.equal(session.nextUnreviewed({}, 0, true), -1);
 });
@@ -153,7 +160,7 @@ void test('flags follow edits: changing code makes later steps stale, re-executi
   const session = await sessionOf([sampleTrajectory('a', 3), sampleTrajectory('b', 2)]);
   assert.deepEqual(session.rows({ flag: 'stale-step' }, 0, 10).rows, []);
   await session.edit(0, { kind: 'setCode', stepIndex: 0, text: 'print("out 1!")' });
-  await settled();
+  await summarised(session);
   const [row] = session.rows({ flag: 'stale-step' }, 0, 10).rows;
   assert.deepEqual(row.flags.map((f) => `${f.rule}@${f.step}`), ['stale-step@0', 'stale-step@1', 'stale-step@2']);
   assert.equal(row.risk, 9);
@@ -163,7 +170,7 @@ void test('flags follow edits: changing code makes later steps stale, re-executi
   const edited = await session.model.readTrajectory(0);
   const rerun: Trajectory = { ...edited, steps: edited.steps.map((s, i) => ({ ...s, stale: false, observation: { printOutput: i === 0 ? 'out 1!\n' : `out ${i + 1}\n`, lastValue: 'None', webSearchCalls: [] } })) };
   await session.model.apply(0, { kind: 'replace', trajectory: rerun, label: 'Re-execute' });
-  await settled();
+  await summarised(session);
   assert.deepEqual(session.rows({ flag: 'any' }, 0, 10).rows, [], 'no stale-step flag is left');
   const view = await session.open(0);
   assert.ok(view.valid && view.trajectory.flags.length === 0);
@@ -174,10 +181,10 @@ void test('undo brings the flags back with the record', async () => {
   const session = await sessionOf([sampleTrajectory('a', 2)]);
   const applied = await session.edit(0, { kind: 'setCode', stepIndex: 0, text: 'print("x")' });
   assert.ok(applied);
-  await settled();
+  await summarised(session);
   assert.equal(session.summaryOf(0)?.risk, 6);
   session.model.undo(applied);
-  await settled();
+  await summarised(session);
   assert.equal(session.summaryOf(0)?.risk, 0);
 });
 
@@ -190,7 +197,7 @@ void test('a later copy of a question is flagged as a near duplicate of the earl
   assert.ok(view.valid);
   if (view.valid) assert.match(view.trajectory.flags[0]?.message ?? '', /trajectory first \(record 1\)/);
   await session.edit(2, { kind: 'setThought', stepIndex: 0, text: 'Spiders are arachnids.' });
-  await settled();
+  await summarised(session);
   assert.deepEqual(session.rows({ flag: 'near-duplicate' }, 0, 10).rows.map((r) => r.slot), [2]);
 });
 
@@ -211,7 +218,7 @@ void test('the accept question counts the open flags and names each rule once', 
 void test('an accepted flagged trajectory keeps its flags (the reviewer decided; the list still shows why)', async () => {
   const session = await sessionOf([ignoredError('e')]);
   await session.edit(0, { kind: 'setReview', status: 'accepted', reasonTags: [] });
-  await settled();
+  await summarised(session);
   const [row] = session.rows({}, 0, 10).rows;
   assert.equal(row.status, 'accepted');
   assert.equal(row.risk, 3);
