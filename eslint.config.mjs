@@ -46,6 +46,22 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // the core (and the CLI) never import the wire format or the VS Code glue: shared types live in the core and
+    // src/protocol/ imports them from there. test/unit/tooling/architecture.test.ts checks the rest of the
+    // layering (cycles, dynamic imports, the order of the core's layers).
+    files: ['src/**/*.ts'],
+    ignores: ['src/extension.ts', 'src/platform/**', 'src/protocol/**', 'src/**/*.vscode.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: noVscode.paths,
+        patterns: [
+          { regex: '(^|/)protocol/', message: 'The core does not import src/protocol/ (the wire format): define the shared shape in the core and let the protocol import it.' },
+          { regex: '\\.vscode(\\.ts)?$', message: 'The core does not import *.vscode.ts glue (its own feature\'s or another\'s): move what both need into a core module.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['webview/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

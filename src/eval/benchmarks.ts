@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { QuestionSetError, readQuestionSet } from '../teacher/questionSet';
+import { QuestionSetError, readQuestionSet } from '../trajectory/questionSet';
 import { type Task, type TaskDomain } from '../trajectory/schema';
 
 /**

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import * as path from 'node:path';
-import { type RunView, type TrajectoryPane } from '../protocol/evalDashboard';
+import { type RunView, type TrajectoryPane } from './dashboardViewSchema';
 import { type Trajectory } from '../trajectory/schema';
 import { effectiveMode, type EvalManifest, readEvalManifest } from './evalConfig';
 import { type RunResults } from './runResults';
@@ -104,13 +105,8 @@ export function trajectoryPane(t: Trajectory, title: string): TrajectoryPane {
  * one-line detail. Folders without a readable manifest are skipped: they are not runs.
  */
 export async function listRunFolders(root: string): Promise<{ runFolder: string; label: string; detail: string; startedAt: string }[]> {
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await undefinedIfMissing(readdir(root));
+  if (!names) return [];
   const runs: { runFolder: string; label: string; detail: string; startedAt: string }[] = [];
   for (const name of names) {
     const runFolder = path.join(root, name);

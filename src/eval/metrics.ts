@@ -1,4 +1,4 @@
-import { type Compatibility, compatibilities } from '../trajectory/compatibility';
+import { type Compatibility, compatibilities, profileLabels } from '../trajectory/compatibility';
 import { type ProfileVerdict, type Step, type TaskDomain, type Trajectory } from '../trajectory/schema';
 
 /**
@@ -503,12 +503,6 @@ export function formatMetricsTable(m: RunMetrics): string[] {
   out.push('', ...formatProfileAccuracy(m), '', ...formatDisagreements(m.disagreements));
   return out;
 }
-
-/** How each compatibility profile is named wherever both accuracies are shown. */
-export const profileLabels: Record<Compatibility, string> = {
-  reference: "Paper's scoring (reference)",
-  studio: 'Corrected (studio)',
-};
 
 /** A profile's label, marked when it is the run's own profile. */
 export function profileHeading(p: Compatibility, runProfile: Compatibility): string {

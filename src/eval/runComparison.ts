@@ -1,5 +1,5 @@
-import { type Compatibility, compatibilities } from '../trajectory/compatibility';
-import { type BenchmarkMetrics, type Disagreement, formatDisagreements, pairedDifferenceInterval, profileLabels, type QuestionResult, type RunMetrics, type SamplingCost } from './metrics';
+import { type Compatibility, compatibilities, profileLabels } from '../trajectory/compatibility';
+import { type BenchmarkMetrics, type Disagreement, formatDisagreements, pairedDifferenceInterval, type QuestionResult, type RunMetrics, type SamplingCost } from './metrics';
 
 /**
  * Two runs side by side: per-benchmark deltas and the questions that flipped either way (paired by

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineProtocol } from './envelope';
+import { metricPointSchema, runSummarySchema } from '../training/runViewSchema';
 
 /**
  * Messages between a training run's view and the extension host. The host follows the run over SSH and
@@ -7,45 +8,8 @@ import { defineProtocol } from './envelope';
  * download, serve). Everything here is display data: strings from the host are shown as text only.
  */
 
-export const runStateSchema = z.enum(['uploading', 'checking', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'lost']);
-
-export const runSummarySchema = z.object({
-  id: z.string(),
-  host: z.string(),
-  remoteDir: z.string(),
-  scheduler: z.enum(['direct', 'slurm']),
-  baseModel: z.string(),
-  dataFile: z.string(),
-  dataSha256: z.string(),
-  /** `sha256:` of the exported bytes as the export manifest names it, and that manifest (absent: data without one). */
-  dataSnapshot: z.string().optional(),
-  exportManifest: z.string().optional(),
-  /** The trajectory files the export was made from, with their hashes at export time. */
-  sourceTrajectories: z.array(z.object({ file: z.string(), sha256: z.string() })).optional(),
-  createdAt: z.string(),
-  state: runStateSchema,
-  exitCode: z.number().nullable().optional(),
-  overrides: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  downloadedTo: z.string().optional(),
-  resumes: z.number(),
-  /** Set while the host cannot be reached (the view keeps the last known numbers). */
-  connectionProblem: z.string().optional(),
-});
-export type RunSummary = z.infer<typeof runSummarySchema>;
-
-export const metricPointSchema = z.object({
-  step: z.number(),
-  epoch: z.number(),
-  loss: z.number(),
-  lr: z.number(),
-  gradNorm: z.number().nullable(),
-  tokensPerS: z.number().nullable(),
-  gpuMemGb: z.number().nullable(),
-  etaS: z.number().nullable(),
-  totalSteps: z.number().nullable(),
-  time: z.number(),
-});
-export type MetricPoint = z.infer<typeof metricPointSchema>;
+/** The run's summary and metric points (their shapes are defined by the core, which builds them). */
+export * from '../training/runViewSchema';
 
 export const gpuSchema = z.object({ name: z.string(), memoryGb: z.number() });
 
@@ -74,14 +38,17 @@ export const trainingRunProtocol = defineProtocol({
   requests: {
     snapshot: { params: z.object({}), result: runSnapshotSchema },
     refreshLog: { params: z.object({}), result: z.object({ log: z.string() }) },
-    cancel: { params: z.object({}), result: z.object({ message: z.string() }) },
-    resume: { params: z.object({}), result: z.object({ message: z.string() }) },
-    download: { params: z.object({}), result: z.object({ folder: z.string().nullable() }) },
+    // Cancel, resume, download and serve talk to the training host over SSH and may ask the user first (a
+    // passphrase, a folder): the page shows them as in progress rather than giving up on them.
+    cancel: { params: z.object({}), result: z.object({ message: z.string() }), timeoutMs: null },
+    resume: { params: z.object({}), result: z.object({ message: z.string() }), timeoutMs: null },
+    download: { params: z.object({}), result: z.object({ folder: z.string().nullable() }), timeoutMs: null },
     serve: {
       params: z.object({ moduleName: z.string().min(1), remotePort: z.number().int().min(1).max(65535), localPort: z.number().int().min(0).max(65535), start: z.boolean() }),
       result: serveResultSchema,
+      timeoutMs: null,
     },
-    evaluate: { params: z.object({ baseUrl: z.string(), model: z.string() }), result: z.object({ started: z.boolean() }) },
+    evaluate: { params: z.object({ baseUrl: z.string(), model: z.string() }), result: z.object({ started: z.boolean() }), timeoutMs: null },
   },
   hostNotifications: {
     /** New metrics and events since the last update, and the run's current summary. */

@@ -1,4 +1,4 @@
-import { type LiveQuestion, type LiveQuestionStatus, type LiveRunCounts, type LiveRunError, type LiveRunPhase, type LiveRunState } from '../protocol/liveRun';
+import { type LiveQuestion, type LiveQuestionStatus, type LiveRunCounts, type LiveRunError, type LiveRunPhase, type LiveRunState } from './liveRunState';
 
 /** A question of the run as the glue knows it before the run starts. */
 export interface LiveQuestionSeed {

@@ -5,7 +5,7 @@ import { type RetrievedPassage } from '../retrieval/types';
 import { type Compatibility } from '../trajectory/compatibility';
 import { formatWebSearchResult } from '../retrieval/webSearchText';
 import { type IsolationMode, type LaunchPlan } from './isolation';
-import { truncateHeadTail } from './observation';
+import { truncateHeadTail } from '../trajectory/observationFormat';
 import { type ConversationEnd, SandboxWorker, type ToolAnswer } from './sandboxWorker';
 import {
   type CandidateExecution,

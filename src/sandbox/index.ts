@@ -5,7 +5,8 @@ import { type EpisodeOptions, prepareSandbox } from './prepare';
  * The Python sandbox: a persistent, isolated CPython worker per agent episode.
  *
  * - `types.ts`: the contract the agent loop uses (`PythonEpisode`, `ExecOutcome`).
- * - `observation.ts`: the observation text the model reads (METHOD §2 shapes, head/tail truncation).
+ * - `../trajectory/observationFormat.ts` (re-exported here): the observation text the model reads (METHOD §2
+ *   shapes, head/tail truncation).
  *   The `compatibility` option (`EpisodeOptions`, `ObservationOptions`) chooses the studio's rules or the
  *   reference's for the last value, the execution logs (stderr shown or not) and the syntax-error caret.
  * - `prepare.ts`: options → interpreter (`interpreter.ts`, probed once) + isolation (`isolation.ts`:
@@ -25,7 +26,7 @@ export { describeSandboxEnvironment, formatSandboxEnvironment, type SandboxEnvir
 export { type IsolationMode, type IsolationSetting, SandboxUnavailableError, isolationGaps } from './isolation';
 export { type PythonInterpreterInfo } from './interpreter';
 export { DEFAULT_ALLOWED_IMPORTS, type EpisodeOptions, prepareSandbox, type PreparedSandbox } from './prepare';
-export * from './observation';
+export * from '../trajectory/observationFormat';
 export type * from './types';
 
 /**

@@ -1,6 +1,6 @@
 import { type LiveQuestionOutcome, type LiveQuestionSeed } from '../runs/liveRunTracker';
 import { finishedRecords } from '../runs/liveRunRecords';
-import { readQuestionSet, sampleTasks } from './questionSet';
+import { readQuestionSet, sampleTasks } from '../trajectory/questionSet';
 import { type TeacherRunConfig } from './runConfig';
 import { type FilterDecision, teacherVerdictSchema } from './trajectoryFilter';
 

@@ -1,7 +1,6 @@
 import { openTrajectoryFile } from '../trajectory/trajectoryFile';
 import { type TaskDomain, type Trajectory } from '../trajectory/schema';
-import { type Compatibility, compatibilities } from '../trajectory/compatibility';
-import { profileLabels } from '../eval/metrics';
+import { type Compatibility, compatibilities, profileLabels } from '../trajectory/compatibility';
 import { filterDecisionOf, type TeacherVerdict } from './trajectoryFilter';
 import { FileTriage } from '../triage/fileTriage';
 import { formatTriageCounts } from '../triage/flags';

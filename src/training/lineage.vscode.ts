@@ -4,7 +4,7 @@ import { registerStudioCommand } from '../platform/commands';
 import { CommandIds, ViewIds } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
 import { buildLineage, FileHashCache, type LineageKind, type LineageNode } from './lineage';
-import { type TrainingService } from './training.vscode';
+import { type TrainingService } from './trainingService.vscode';
 
 const icons: Record<LineageKind, string> = {
   trajectories: 'file',

@@ -1,4 +1,4 @@
-import { type MetricPoint, type RunSummary } from '../protocol/trainingRun';
+import { type MetricPoint, type RunSummary } from './runViewSchema';
 import { type MetricsEvent } from './metricsLog';
 import { type RunRecord } from './runRecord';
 

@@ -7,7 +7,7 @@ import { type RunSnapshot, type TrainingRunProtocol, trainingRunProtocol } from 
 import { type MonitorUpdate } from './runMonitor';
 import { type RunRecord, finalRunStates } from './runRecord';
 import { foldMetrics, runSummary } from './runView';
-import { type TrainingService, cancelRun, downloadAdapter, serveRun } from './training.vscode';
+import { type TrainingService, cancelRun, downloadAdapter, serveRun } from './trainingService.vscode';
 
 export const trainingRunViewType = 'trajectoryStudio.trainingRun';
 

@@ -10,6 +10,12 @@ export const compatibilitySchema = z.enum(['studio', 'reference']);
 export type Compatibility = z.infer<typeof compatibilitySchema>;
 export const compatibilities = compatibilitySchema.options;
 
+/** How each compatibility profile is named wherever both accuracies are shown. */
+export const profileLabels: Record<Compatibility, string> = {
+  reference: "Paper's scoring (reference)",
+  studio: 'Corrected (studio)',
+};
+
 /** The profile a trajectory was made under (records made before profiles existed were the studio's). */
 export function compatibilityOfTrajectory(t: { origin: { compatibility?: Compatibility } }): Compatibility {
   return t.origin.compatibility ?? 'studio';

@@ -1,6 +1,6 @@
-import { formatObservation, RETRY_INSTRUCTION } from '../sandbox/observation';
-import { type ExecOutcome } from '../sandbox/types';
 import { type Compatibility } from './compatibility';
+import { type ExecOutcome } from './execOutcome';
+import { formatObservation, RETRY_INSTRUCTION } from './observationFormat';
 import { type Observation } from './schema';
 import { MISSING_CODE_BLOCK_TYPE } from './stepErrors';
 

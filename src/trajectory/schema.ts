@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type ExecErrorKind, type ExecOutcome } from '../sandbox/types';
+import { type ExecErrorKind, type ExecOutcome } from './execOutcome';
 import { compatibilitySchema } from './compatibility';
 
 /**

@@ -5,7 +5,7 @@ import {
   type SlotView,
   type TrajectoryQueryWire,
   type TrajectoryView,
-} from '../protocol/trajectoryEditor';
+} from './editorViewSchema';
 import { type Trajectory } from '../trajectory/schema';
 import { triageTrajectory } from '../triage/checks';
 import { sortFlags, type TriageFlag } from '../triage/flags';

@@ -1,4 +1,4 @@
-import { type FlagView } from '../protocol/trajectoryEditor';
+import { type FlagView } from './editorViewSchema';
 import { flagTitle, triageRuleInfo, type TriageFlag } from '../triage/flags';
 
 /**

@@ -1,4 +1,4 @@
-import { type CappedText, type CompareRow, type ObservationView, type StepView, type TrajectoryView } from '../protocol/trajectoryEditor';
+import { type CappedText, type CompareRow, type ObservationView, type StepView, type TrajectoryView } from './editorViewSchema';
 import { type Observation, type Step, type Trajectory } from '../trajectory/schema';
 import { type TriageFlag } from '../triage/flags';
 import { previousObservation } from './reexecution';

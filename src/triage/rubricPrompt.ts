@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseJsonReply } from '../llm/jsonReply';
 import { type ChatMessage } from '../llm/types';
-import { truncateHeadTail } from '../sandbox/observation';
+import { truncateHeadTail } from '../trajectory/observationFormat';
 import {  observationTextOf } from '../trajectory/observationText';
 import { type RubricFinding, type Trajectory } from '../trajectory/schema';
 import { type Rubric, type RubricCriterion } from './rubric';

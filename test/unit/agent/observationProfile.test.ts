@@ -4,7 +4,7 @@ import { type ChatCompleter, runAgentEpisode } from '../../../src/agent/agentLoo
 import { loadPromptProfile, type PromptProfile } from '../../../src/agent/promptProfiles';
 import { greedySampling } from '../../../src/llm/profiles';
 import { type ChatMessage, type ChatRequest, type ChatResult } from '../../../src/llm/types';
-import { RETRY_INSTRUCTION } from '../../../src/sandbox/observation';
+import { RETRY_INSTRUCTION } from '../../../src/trajectory/observationFormat';
 import { type CandidateExecution, type ExecOutcome, type PythonEpisode } from '../../../src/sandbox/types';
 import { type Compatibility } from '../../../src/trajectory/compatibility';
 import { type Step } from '../../../src/trajectory/schema';

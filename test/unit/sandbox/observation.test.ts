@@ -9,7 +9,7 @@ import {
   RETRY_INSTRUCTION,
   truncateHeadTail,
   voteOutputOf,
-} from '../../../src/sandbox/observation';
+} from '../../../src/trajectory/observationFormat';
 import { type ExecOutcome } from '../../../src/sandbox/types';
 
 function outcome(fields: Partial<ExecOutcome>): ExecOutcome {

@@ -14,7 +14,7 @@ import {
   requestFirstThought,
   TeacherConfigError,
 } from '../../../src/teacher/firstThoughtPrefix';
-import { QuestionSetError, readQuestionSet, sampleTasks } from '../../../src/teacher/questionSet';
+import { QuestionSetError, readQuestionSet, sampleTasks } from '../../../src/trajectory/questionSet';
 import { manifestPathFor, readManifest, teacherRunConfigSchema } from '../../../src/teacher/runConfig';
 import { runTeacherGeneration, type TeacherEpisodeRunner, type TeacherRunEvent } from '../../../src/teacher/teacherRun';
 import { decideTeacherFilter, defaultFilterSettings, filterDecisionOf } from '../../../src/teacher/trajectoryFilter';

@@ -1,5 +1,5 @@
-import { type Compatibility } from '../trajectory/compatibility';
-import { type ExecError, type ExecOutcome, type SyntaxErrorPosition } from './types';
+import { type Compatibility } from './compatibility';
+import { type ExecError, type ExecOutcome, type SyntaxErrorPosition } from './execOutcome';
 
 /**
  * The observation turns the model reads after each step, in the shapes of METHOD §2. These are protocols

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { type Task, type TaskDomain } from '../trajectory/schema';
+import { type Task, type TaskDomain } from './schema';
 
 /**
- * Question sets the teacher runs over: a JSON file (`{"examples": [...]}` or a bare array) or JSONL with
- * one question per line. A question has `question`, an answer (`answer`, `gold` or `goldAnswer`: text, a
- * number, or a list of aliases), a `domain` (`math` or `factual`) and an `id`. Anything missing or of the
- * wrong type is an error naming the file, the line (JSONL) or index (JSON), and the field.
+ * Question sets that teacher generation and evaluation run over: a JSON file (`{"examples": [...]}` or a bare
+ * array) or JSONL with one question per line. A question has `question`, an answer (`answer`, `gold` or
+ * `goldAnswer`: text, a number, or a list of aliases), a `domain` (`math` or `factual`) and an `id`. Anything
+ * missing or of the wrong type is an error naming the file, the line (JSONL) or index (JSON), and the field.
  */
 
 export class QuestionSetError extends Error {
