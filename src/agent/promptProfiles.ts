@@ -2,6 +2,7 @@ import { mediaFolder } from '../environment/mediaFolder';
 import { parseTextSections, trimBlankLines } from '../environment/sectionedText';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import path from 'node:path';
 import { compileJinja, type JinjaTemplate } from './referencePromptJinja';
 import { defaultReferenceSystemKey, parseReferencePromptYaml, ReferencePromptError, referenceSystemVariables, renderReferenceTemplate } from './referencePrompt';
@@ -195,13 +196,8 @@ export async function listPromptProfiles(userFolders: readonly string[] = []): P
   const folders = [...userFolders, await builtinPromptFolder()];
   const seen = new Map<string, string>();
   for (const folder of folders) {
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
+    const names = await undefinedIfMissing(readdir(folder));
+    if (!names) continue;
     const rank = (file: string): number => (file.endsWith(promptProfileSuffix) ? 0 : file.endsWith('.yaml') ? 1 : 2);
     for (const file of names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
       const name = profileNameOf(file);

@@ -1,9 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
-import { retrievalSettingSchema } from '../teacher/runConfig';
-import { readJsonManifest } from '../runs/runFiles';
+import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
+import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { compatibilitySchema } from '../trajectory/compatibility';
 
@@ -131,9 +130,12 @@ export const evalSessionSchema = z.object({
 });
 export type EvalSession = z.infer<typeof evalSessionSchema>;
 
+/** The version of the evaluation run manifest this code writes; older ones migrate on read (see {@link evalManifestFormat}). */
+export const EVAL_MANIFEST_VERSION = 1;
+
 export const evalManifestSchema = z.object({
   kind: z.literal('eval-run'),
-  manifestVersion: z.literal(1),
+  manifestVersion: z.literal(EVAL_MANIFEST_VERSION),
   config: evalRunConfigSchema,
   benchmarks: z.array(
     z.object({
@@ -156,6 +158,15 @@ export const evalManifestSchema = z.object({
 });
 export type EvalManifest = z.infer<typeof evalManifestSchema>;
 
+/** How `manifest.json` is read: a bump of {@link EVAL_MANIFEST_VERSION} adds the migration from the old version here. */
+export const evalManifestFormat: VersionedJsonFormat<typeof evalManifestSchema> = {
+  what: 'an evaluation run manifest',
+  schema: evalManifestSchema,
+  versionField: 'manifestVersion',
+  version: EVAL_MANIFEST_VERSION,
+  migrations: {},
+};
+
 export function manifestFile(runFolder: string): string {
   return path.join(runFolder, 'manifest.json');
 }
@@ -170,14 +181,7 @@ export function trajectoryFileName(benchmarkName: string): string {
 }
 
 export async function readEvalManifest(runFolder: string): Promise<EvalManifest | undefined> {
-  return readJsonManifest(manifestFile(runFolder), evalManifestSchema, 'an evaluation run manifest');
-}
-
-/** Writes JSON atomically (temp file + rename): a crash never leaves half a manifest or metrics file. */
-export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, 'utf8');
-  await rename(temp, file);
+  return readVersionedJson(manifestFile(runFolder), evalManifestFormat);
 }
 
 /** Settings that change results: a resumed run must keep them, or its questions would not be comparable. */

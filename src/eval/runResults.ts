@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { openTrajectoryFile } from '../trajectory/trajectoryFile';
 import { type Trajectory } from '../trajectory/schema';
-import { type EvalManifest, metricsFile, readEvalManifest, writeJsonAtomically } from './evalConfig';
+import { type EvalManifest, metricsFile, readEvalManifest } from './evalConfig';
 import { BenchmarkAccumulator, combineMetrics, type Disagreement, disagreementOf, questionResult, type QuestionResult, type RunMetrics } from './metrics';
+import { writeJsonDurably } from '../runs/durableFile';
 import { fileExists } from '../runs/runFiles';
 import { FileTriage } from '../triage/fileTriage';
 
@@ -74,7 +75,7 @@ export async function computeRunResults(runFolder: string, signal?: AbortSignal)
 /** Recomputes and writes `metrics.json`; returns what was written. */
 export async function writeRunMetrics(runFolder: string, signal?: AbortSignal): Promise<RunResults> {
   const results = await computeRunResults(runFolder, signal);
-  await writeJsonAtomically(metricsFile(runFolder), results.metrics);
+  await writeJsonDurably(metricsFile(runFolder), results.metrics);
   return results;
 }
 

@@ -1,6 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { writeJsonDurably } from '../runs/durableFile';
+import { JsonFileError, readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
 import { type ChatChoice, type TokenUsage } from './types';
 
 /** What the cache keeps of a reply: enough to rebuild the result without calling the server. */
@@ -37,15 +40,28 @@ export function requestCacheKey(body: object): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
-function isCachedReply(value: unknown): value is CachedReply {
-  if (!value || typeof value !== 'object') return false;
-  const v = value as Partial<CachedReply>;
-  return Array.isArray(v.choices) && typeof v.model === 'string' && typeof v.usage === 'object' && v.usage !== null;
-}
+/** The version of a cache entry this code writes; entries from before the field existed are version 1. */
+export const CACHED_REPLY_VERSION = 1;
+
+const cachedReplyFileSchema = z.object({
+  schema: z.literal(CACHED_REPLY_VERSION),
+  choices: z.array(z.object({ text: z.string(), finishReason: z.enum(['stop', 'length', 'other']), stopString: z.string().optional() })),
+  usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }),
+  model: z.string(),
+}) satisfies z.ZodType<CachedReply>;
+
+/** How a cache entry is read: a bump of {@link CACHED_REPLY_VERSION} adds the migration from the old version here. */
+export const cachedReplyFormat: VersionedJsonFormat<typeof cachedReplyFileSchema> = {
+  what: 'a cached model reply',
+  schema: cachedReplyFileSchema,
+  versionField: 'schema',
+  version: CACHED_REPLY_VERSION,
+  migrations: {},
+};
 
 /**
  * Replies on disk, one JSON file per request under `<folder>/<first two hex digits>/<key>.json`, written
- * atomically (temp file + rename) so a crash never leaves a half-written entry. A re-run of a deterministic
+ * durably (temp file, fsync, rename) so a crash never leaves a half-written entry. A re-run of a deterministic
  * generation is then free, and a crashed run resumes without paying for what it already got.
  */
 export class DiskResponseCache implements ResponseCache {
@@ -56,28 +72,19 @@ export class DiskResponseCache implements ResponseCache {
   }
 
   async get(key: string): Promise<CachedReply | undefined> {
-    let text: string;
     try {
-      text = await readFile(this.pathOf(key), 'utf8');
+      const entry = await readVersionedJson(this.pathOf(key), cachedReplyFormat);
+      if (!entry) return undefined;
+      const { schema: _schema, ...reply } = entry;
+      return reply;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (err instanceof JsonFileError) throw new Error(`${err.message}; delete it to re-request`);
       throw err;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`response cache entry ${this.pathOf(key)} is not valid JSON (${(err as Error).message}); delete it to re-request`);
-    }
-    if (!isCachedReply(parsed)) throw new Error(`response cache entry ${this.pathOf(key)} lacks choices/usage/model; delete it to re-request`);
-    return parsed;
   }
 
   async set(key: string, reply: CachedReply): Promise<void> {
-    const path = this.pathOf(key);
     await mkdir(join(this.folder, key.slice(0, 2)), { recursive: true });
-    const temp = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temp, JSON.stringify(reply), 'utf8');
-    await rename(temp, path);
+    await writeJsonDurably(this.pathOf(key), { schema: CACHED_REPLY_VERSION, ...reply }, { indent: 0 });
   }
 }

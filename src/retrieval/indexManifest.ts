@@ -1,53 +1,77 @@
 import * as path from 'node:path';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { type CorpusFormat, type CorpusPosition } from './corpusFormats';
+import { writeJsonDurably } from '../runs/durableFile';
+import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
 
 /** Where the dense vectors of an index came from, and how to embed queries against them. */
-export interface EmbeddingInfo {
-  source: 'openai-endpoint' | 'onnx-folder' | 'faiss-flat';
+export const embeddingInfoSchema = z.object({
+  source: z.enum(['openai-endpoint', 'onnx-folder', 'faiss-flat']),
   /** Model name (`intfloat/e5-base-v2`); for an ONNX folder, the folder name. */
-  model: string;
-  dims: number;
-  queryPrefix: string;
-  passagePrefix: string;
+  model: z.string(),
+  dims: z.number(),
+  queryPrefix: z.string(),
+  passagePrefix: z.string(),
   /** OpenAI-compatible base URL that embeds queries (`openai-endpoint`, or `faiss-flat` when given). */
-  baseUrl?: string;
+  baseUrl: z.string().optional(),
   /** Absolute path of the ONNX model folder (`onnx-folder`). */
-  modelFolder?: string;
+  modelFolder: z.string().optional(),
   /** Absolute path of the imported FAISS file (`faiss-flat`). */
-  faissFile?: string;
-}
+  faissFile: z.string().optional(),
+});
+export type EmbeddingInfo = z.infer<typeof embeddingInfoSchema>;
 
-export interface AnnInfo {
-  kind: 'IVF_PQ';
-  state: 'building' | 'built' | 'failed';
-  numPartitions: number;
-  numSubVectors: number;
+export const annInfoSchema = z.object({
+  kind: z.literal('IVF_PQ'),
+  state: z.enum(['building', 'built', 'failed']),
+  numPartitions: z.number(),
+  numSubVectors: z.number(),
   /** Default query settings recorded with the index; recall@k was measured with them (see bench/retrieval). */
-  nprobes: number;
-  refineFactor: number;
-  builtAt?: string;
-  error?: string;
-}
+  nprobes: z.number(),
+  refineFactor: z.number(),
+  builtAt: z.string().optional(),
+  error: z.string().optional(),
+});
+export type AnnInfo = z.infer<typeof annInfoSchema>;
+
+const corpusFormatSchema = z.enum(['wiki18-jsonl', 'title-text-jsonl', 'dpr-tsv']) satisfies z.ZodType<CorpusFormat>;
+const corpusPositionSchema = z.object({
+  byteOffset: z.number(),
+  linesConsumed: z.number(),
+  recordsConsumed: z.number(),
+}) satisfies z.ZodType<CorpusPosition>;
+
+/** The version of `studio-index.json` this code writes; older ones migrate on read (see {@link indexManifestFormat}). */
+export const INDEX_MANIFEST_VERSION = 1;
 
 /**
  * `studio-index.json`, kept next to the LanceDB table: what the index holds and how far its build got.
- * It is rewritten (atomically) after every batch, so it doubles as the resume checkpoint.
+ * It is rewritten (durably) after every batch, so it doubles as the resume checkpoint.
  */
-export interface IndexManifest {
-  schema: 1;
-  name: string;
-  createdAt: string;
+export const indexManifestSchema = z.object({
+  schema: z.literal(INDEX_MANIFEST_VERSION),
+  name: z.string(),
+  createdAt: z.string(),
   /** When the passages and the full-text index were complete (the index is searchable from then on). */
-  builtAt?: string;
-  corpus: { path: string; format: CorpusFormat; sizeBytes: number; mtimeMs: number };
-  rows: number;
-  badRows: number;
-  progress: CorpusPosition & { complete: boolean };
-  fts: { built: boolean; columns: string[] };
-  embedding?: EmbeddingInfo;
-  ann?: AnnInfo;
-}
+  builtAt: z.string().optional(),
+  corpus: z.object({ path: z.string(), format: corpusFormatSchema, sizeBytes: z.number(), mtimeMs: z.number() }),
+  rows: z.number(),
+  badRows: z.number(),
+  progress: corpusPositionSchema.extend({ complete: z.boolean() }),
+  fts: z.object({ built: z.boolean(), columns: z.array(z.string()) }),
+  embedding: embeddingInfoSchema.optional(),
+  ann: annInfoSchema.optional(),
+});
+export type IndexManifest = z.infer<typeof indexManifestSchema>;
+
+/** How `studio-index.json` is read: a bump of {@link INDEX_MANIFEST_VERSION} adds the migration from the old version here. */
+export const indexManifestFormat: VersionedJsonFormat<typeof indexManifestSchema> = {
+  what: 'a Trajectory Studio index manifest',
+  schema: indexManifestSchema,
+  versionField: 'schema',
+  version: INDEX_MANIFEST_VERSION,
+  migrations: {},
+};
 
 export const manifestFileName = 'studio-index.json';
 export const badRowsFileName = 'bad-rows.jsonl';
@@ -59,30 +83,10 @@ export function manifestPath(indexDir: string): string {
 }
 
 export async function readManifest(indexDir: string): Promise<IndexManifest | undefined> {
-  let raw: string;
-  try {
-    raw = await readFile(manifestPath(indexDir), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`${manifestPath(indexDir)}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const m = parsed as Partial<IndexManifest>;
-  if (m.schema !== 1 || typeof m.name !== 'string' || typeof m.rows !== 'number' || !m.progress || !m.corpus) {
-    throw new Error(`${manifestPath(indexDir)}: not a Trajectory Studio index manifest (schema 1 with name, rows, corpus, progress)`);
-  }
-  return m as IndexManifest;
+  return readVersionedJson(manifestPath(indexDir), indexManifestFormat);
 }
 
-/** Writes the manifest through a temporary file and a rename, so a kill never leaves half a checkpoint. */
+/** Writes the manifest durably, so a kill never leaves half a checkpoint. */
 export async function writeManifest(indexDir: string, manifest: IndexManifest): Promise<void> {
-  const target = manifestPath(indexDir);
-  const temp = `${target}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(temp, target);
+  await writeJsonDurably(manifestPath(indexDir), manifest);
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { freemem } from 'node:os';
 import { readdir, rm, stat } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import type * as LanceDb from '@lancedb/lancedb';
 import { type RetrievalBackend, type RetrievedPassage } from './types';
 import { type TextEmbedder, OpenAiEmbeddingsClient, cosineSimilarity } from './embeddings';
@@ -266,13 +267,8 @@ export async function describeIndex(indexDir: string): Promise<IndexSummary> {
 
 /** The indexes directly under a folder (each a folder with a manifest); missing folder → none. */
 export async function listIndexes(rootDir: string): Promise<IndexSummary[]> {
-  let entries;
-  try {
-    entries = await readdir(rootDir, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const entries = await undefinedIfMissing(readdir(rootDir, { withFileTypes: true }));
+  if (!entries) return [];
   const out: IndexSummary[] = [];
   for (const e of entries) {
     if (!e.isDirectory()) continue;

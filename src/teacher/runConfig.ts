@@ -1,9 +1,11 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { filterSettingsSchema } from './trajectoryFilter';
-import { readJsonManifest } from '../runs/runFiles';
+import { writeJsonDurably } from '../runs/durableFile';
+import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
 import { compatibilitySchema } from '../trajectory/compatibility';
+import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
+import { type RunEnvironment } from '../runs/runEnvironment';
 
 /**
  * The settings of a teacher generation run, as the form in VS Code and the CLI flags produce them, and the
@@ -11,12 +13,6 @@ import { compatibilitySchema } from '../trajectory/compatibility';
  * into that file, so the data can be reproduced and a resumed run cannot silently mix settings.
  */
 
-export const retrievalSettingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('lancedb'), indexDir: z.string(), mode: z.enum(['fts', 'vector', 'hybrid']).default('fts') }),
-  z.object({ kind: z.literal('http'), url: z.string() }),
-  z.object({ kind: z.literal('none') }),
-]);
-export type RetrievalSetting = z.infer<typeof retrievalSettingSchema>;
 
 export const teacherRunConfigSchema = z.object({
   /** The question set (JSON or JSONL). */
@@ -57,6 +53,12 @@ export const teacherRunConfigSchema = z.object({
 export type TeacherRunConfig = z.infer<typeof teacherRunConfigSchema>;
 export type TeacherRunConfigInput = z.input<typeof teacherRunConfigSchema>;
 
+/** The `teacher` block of a run config from the teacher endpoint profile: its model, base URLs and server flavor. */
+export function teacherOfEnvironment(environment: Pick<RunEnvironment, 'endpoint'>): TeacherRunConfig['teacher'] {
+  const { name, model, baseUrls, flavor } = environment.endpoint('teacher');
+  return { profile: name, model, baseUrls, flavor };
+}
+
 /** Settings that change what a trajectory holds: a resumed run must have the same values. */
 const reproducibilityKeys = [
   'firstThoughtPrefix', 'cotTemperature', 'agentTemperature', 'maxSteps', 'seed', 'retrieval', 'scoring', 'filter', 'promptProfile', 'compatibility',
@@ -77,9 +79,12 @@ export const runRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
+/** The version of the teacher run manifest this code writes; older ones migrate on read (see {@link teacherManifestFormat}). */
+export const TEACHER_MANIFEST_VERSION = 1;
+
 export const teacherManifestSchema = z.object({
   kind: z.literal('teacher-generation'),
-  manifestVersion: z.literal(1),
+  manifestVersion: z.literal(TEACHER_MANIFEST_VERSION),
   config: teacherRunConfigSchema,
   questionSetSha256: z.string(),
   questionCount: z.int().nonnegative(),
@@ -88,21 +93,27 @@ export const teacherManifestSchema = z.object({
 });
 export type TeacherManifest = z.infer<typeof teacherManifestSchema>;
 
+/** How `<name>.manifest.json` is read: a bump of {@link TEACHER_MANIFEST_VERSION} adds the migration from the old version here. */
+export const teacherManifestFormat: VersionedJsonFormat<typeof teacherManifestSchema> = {
+  what: 'a teacher run manifest',
+  schema: teacherManifestSchema,
+  versionField: 'manifestVersion',
+  version: TEACHER_MANIFEST_VERSION,
+  migrations: {},
+};
+
 /** `out/teacher.traj.jsonl` → `out/teacher.traj.manifest.json`. */
 export function manifestPathFor(outputFile: string): string {
   return outputFile.replace(/\.jsonl$/i, '') + '.manifest.json';
 }
 
 export async function readManifest(outputFile: string): Promise<TeacherManifest | undefined> {
-  return readJsonManifest(manifestPathFor(outputFile), teacherManifestSchema, 'a teacher run manifest');
+  return readVersionedJson(manifestPathFor(outputFile), teacherManifestFormat);
 }
 
-/** Writes the manifest atomically (temp file + rename), so a crash never leaves half a manifest. */
+/** Writes the manifest durably, so a crash never leaves half a manifest. */
 export async function writeManifest(outputFile: string, manifest: TeacherManifest): Promise<void> {
-  const file = manifestPathFor(outputFile);
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-  await rename(temp, file);
+  await writeJsonDurably(manifestPathFor(outputFile), manifest);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { readTrajectoryFiles, selectionOfRule, trainingPromptsOfProfile } from '../trainingExport/trainingExport';
@@ -114,13 +115,8 @@ export function parseExportManifestLinks(text: string, where: string): ExportMan
 /** The export manifest beside a training file (`<file>.manifest.json`), or undefined when there is none. */
 export async function exportProvenanceOf(dataFile: string): Promise<ExportProvenance | undefined> {
   const manifestFile = manifestPathFor(dataFile);
-  let text: string;
-  try {
-    text = await readFile(manifestFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await undefinedIfMissing(readFile(manifestFile, 'utf8'));
+  if (text === undefined) return undefined;
   const links = parseExportManifestLinks(text, manifestFile);
   return { snapshot: links.snapshot, manifestFile, sourceFiles: links.extra?.sourceFiles ?? [] };
 }

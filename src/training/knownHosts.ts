@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import { dirname } from 'node:path';
 
 /**
@@ -134,13 +135,8 @@ export async function loadKnownHosts(files: readonly string[]): Promise<{ entrie
   const entries: KnownHostEntry[] = [];
   const problems: string[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
+    const text = await undefinedIfMissing(readFile(file, 'utf8'));
+    if (text === undefined) continue;
     const parsed = parseKnownHosts(text, file);
     entries.push(...parsed.entries);
     problems.push(...parsed.problems);

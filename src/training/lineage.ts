@@ -1,4 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { isMissingFileError } from '../runs/durableFile';
 import * as path from 'node:path';
 import { readEvalManifest, type EvalManifest } from '../eval/evalConfig';
 import { manifestPathFor } from '../trajectory/sftExport';
@@ -164,7 +165,7 @@ export async function buildLineage(sources: LineageSources, hashes = new FileHas
       const found = await readExport(file);
       if (found) exports.push(found);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (isMissingFileError(err)) continue;
       problems.push((err as Error).message);
     }
   }

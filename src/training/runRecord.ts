@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { undefinedIfMissing, writeJsonDurably } from '../runs/durableFile';
+import { parseVersionedJson, readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
 
 export const RUN_RECORD_SCHEMA_VERSION = 1;
 
@@ -55,6 +57,15 @@ export const runRecordSchema = z.strictObject({
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
+/** How a run record (`<id>.json` locally, `run.json` on the host and beside a downloaded adapter) is read. */
+export const runRecordFormat: VersionedJsonFormat<typeof runRecordSchema> = {
+  what: 'a training run record',
+  schema: runRecordSchema,
+  versionField: 'schema',
+  version: RUN_RECORD_SCHEMA_VERSION,
+  migrations: {},
+};
+
 /** A run id that sorts by time and is safe as a folder name on both sides. */
 export function newRunId(name: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
@@ -62,24 +73,14 @@ export function newRunId(name: string, now = new Date()): string {
   return `${stamp}-${slug}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Parses a run record's JSON text, migrating older versions; errors name `where` and the field. */
 export function parseRunRecord(text: string, where: string): RunRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${where}: not JSON (${(err as Error).message})`);
-  }
-  const parsed = runRecordSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${where}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid run record'}`);
-  }
-  return parsed.data;
+  return parseVersionedJson(text, where, runRecordFormat);
 }
 
 /**
  * The local list of runs: one JSON file per run in a folder (the extension's global storage, or
- * `~/.trajectory-studio/training-runs` for the CLI), written atomically.
+ * `~/.trajectory-studio/training-runs` for the CLI), written durably.
  */
 export class RunStore {
   constructor(readonly folder: string) {}
@@ -95,29 +96,17 @@ export class RunStore {
 
   async save(record: RunRecord): Promise<void> {
     await mkdir(this.folder, { recursive: true });
-    const tmp = `${this.file(record.id)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
-    await rename(tmp, this.file(record.id));
+    await writeJsonDurably(this.file(record.id), record);
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
-    try {
-      return parseRunRecord(await readFile(this.file(id), 'utf8'), this.file(id));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    return readVersionedJson(this.file(id), runRecordFormat);
   }
 
   /** All runs, newest first; unreadable records are reported, not hidden. */
   async list(): Promise<{ runs: RunRecord[]; problems: string[] }> {
-    let names: string[];
-    try {
-      names = await readdir(this.folder);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
-      throw err;
-    }
+    const names = await undefinedIfMissing(readdir(this.folder));
+    if (!names) return { runs: [], problems: [] };
     const runs: RunRecord[] = [];
     const problems: string[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {

@@ -1,4 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
+import { undefinedIfMissing } from '../runs/durableFile';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, basename } from 'node:path';
 
@@ -47,13 +48,8 @@ async function readBlocks(file: string, home: string, depth: number, blocks: Con
     notes.push(`${file}: Include nested too deeply; stopped`);
     return;
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
+  const text = await undefinedIfMissing(readFile(file, 'utf8'));
+  if (text === undefined) return;
   let current = blocks[blocks.length - 1];
   if (!current) {
     current = { patterns: ['*'], lines: [] };

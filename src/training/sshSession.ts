@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isMissingFileError } from '../runs/durableFile';
 import { createServer, type Server, type AddressInfo } from 'node:net';
 import type * as Ssh2 from 'ssh2';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper, PublicKeyAuthMethod, AgentAuthMethod } from 'ssh2';
@@ -79,7 +80,7 @@ async function privateKeyAuth(user: string, file: string, passphrase: Passphrase
   try {
     data = await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissingFileError(err)) return undefined;
     throw new Error(`cannot read the identity file ${file}: ${(err as Error).message}`);
   }
   const plain = utils.parseKey(data);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, dirname } from 'node:path';
 import { type HostProfile } from './hostProfile';
 import { METRICS_FILE, parseMetricsChunk, type ParsedMetricsChunk } from './metricsLog';
@@ -18,6 +18,7 @@ import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState, type RunStore
 import { expandRemoteHome, quoteShellArg, remoteJoin, shellCommand } from './shellQuote';
 import { type SshSession } from './sshSession';
 import { exportCompatibilityOf } from '../trajectory/sftExport';
+import { writeJsonDurably } from '../runs/durableFile';
 import { type ExportProvenance, exportProvenanceOf } from './curatedExport';
 
 /** What to train, where. */
@@ -463,7 +464,7 @@ export class TrainingLauncher {
     const saved = { ...((await this.options.store.get(run.id)) ?? run), downloadedTo: adapterDir };
     await this.options.store.save(saved);
     // The run record beside the weights is the adapter's manifest for evaluations (readAdapterManifest): its run id and data snapshot.
-    await writeFile(join(adapterDir, RunFiles.record), `${JSON.stringify(saved, null, 2)}\n`, 'utf8');
+    await writeJsonDurably(join(adapterDir, RunFiles.record), saved);
     return adapterDir;
   }
 

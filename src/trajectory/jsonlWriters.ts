@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { isMissingFileError, writeFileDurably } from '../runs/durableFile';
 import { type TextLayout } from './jsonlIndex';
 import { type Trajectory } from './schema';
 import { FileChangedOnDiskError, type TrajectoryFile } from './trajectoryFile';
@@ -59,20 +58,6 @@ class BufferedSink {
   }
 }
 
-async function fsyncFolder(folder: string): Promise<void> {
-  // Makes the rename itself durable. Not every platform can open a folder (Windows cannot); there the
-  // rename is as durable as the OS makes it.
-  let dir: FileHandle | undefined;
-  try {
-    dir = await open(folder, 'r');
-    await dir.sync();
-  } catch {
-    // best effort, see above
-  } finally {
-    await dir?.close().catch(() => undefined);
-  }
-}
-
 export interface AtomicWriteOptions {
   /** BOM and line terminator to write; defaults to no BOM and `\n`. A final newline is always written. */
   layout?: Pick<TextLayout, 'hasBom' | 'lineEnding'>;
@@ -84,12 +69,8 @@ export interface AtomicWriteOptions {
  * written as given (one line each, must not contain a newline), raw lines byte for byte.
  */
 export async function writeJsonlAtomically(path: string, items: Iterable<JsonlItem> | AsyncIterable<JsonlItem>, options: AtomicWriteOptions = {}): Promise<void> {
-  const folder = dirname(path);
-  const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const eol = Buffer.from(options.layout?.lineEnding ?? '\n');
-  const handle = await open(temp, 'wx');
-  let committed = false;
-  try {
+  await writeFileDurably(path, async (handle) => {
     const sink = new BufferedSink(handle);
     if (options.layout?.hasBom) await sink.write(Buffer.from([0xef, 0xbb, 0xbf]));
     for await (const item of items) {
@@ -103,17 +84,7 @@ export async function writeJsonlAtomically(path: string, items: Iterable<JsonlIt
       await sink.write(eol);
     }
     await sink.flush();
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-    committed = true;
-    await fsyncFolder(folder);
-  } finally {
-    if (!committed) {
-      await handle.close().catch(() => undefined);
-      await rm(temp, { force: true });
-    }
-  }
+  });
 }
 
 /** Writes trajectories (and raw lines) to `path` atomically. */
@@ -248,7 +219,7 @@ async function repairTail(path: string): Promise<TornTail | undefined> {
   try {
     handle = await open(path, 'r+');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissingFileError(err)) return undefined;
     throw err;
   }
   try {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { compatibilityOfTrajectory, compatibilitySchema, type Compatibility } from './compatibility';
 import { observationTextOf } from './observationText';
 import { writeJsonlAtomically } from './jsonlWriters';
+import { undefinedIfMissing, writeJsonDurably } from '../runs/durableFile';
 import { type ReviewStatus, type Step, type Trajectory } from './schema';
 import { sftPromptHash, sftTaskTurn, type SftPrompt } from './sftPrompt';
 import { describeLossMask, fallbackExampleTrainsSteps } from './trainingProfile';
@@ -312,13 +313,8 @@ export async function exportTrainingData(trajectories: Iterable<Trajectory>, out
  * when there is no manifest (a file made elsewhere). What a training launch passes on as `--compat`.
  */
 export async function exportCompatibilityOf(dataPath: string): Promise<Compatibility | undefined> {
-  let text: string;
-  try {
-    text = await readFile(manifestPathFor(dataPath), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await undefinedIfMissing(readFile(manifestPathFor(dataPath), 'utf8'));
+  if (text === undefined) return undefined;
   let manifest: unknown;
   try {
     manifest = JSON.parse(text) as unknown;
@@ -333,8 +329,7 @@ export async function exportCompatibilityOf(dataPath: string): Promise<Compatibi
   return parsed.data;
 }
 
-/** (Re)writes the manifest of an export, atomically. */
+/** (Re)writes the manifest of an export (pretty-printed for people), durably. */
 export async function writeManifest(outPath: string, manifest: ExportManifest): Promise<void> {
-  // Pretty-printed for people; written as one raw item so its inner newlines are allowed.
-  await writeJsonlAtomically(manifestPathFor(outPath), [{ raw: Buffer.from(JSON.stringify(manifest, null, 2)) }]);
+  await writeJsonDurably(manifestPathFor(outPath), manifest);
 }

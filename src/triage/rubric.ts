@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isMissingFileError } from '../runs/durableFile';
 import { z } from 'zod';
 import { formatJsonPath, rubricSeveritySchema, taskDomainSchema, type TaskDomain } from '../trajectory/schema';
 
@@ -195,8 +196,7 @@ export async function loadRubric(path: string): Promise<Rubric> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RubricError(path, [{ path: '$', message: code === 'ENOENT' ? 'no such file' : `cannot be read: ${(err as Error).message}` }]);
+    throw new RubricError(path, [{ path: '$', message: isMissingFileError(err) ? 'no such file' : `cannot be read: ${(err as Error).message}` }]);
   }
   return parseRubric(text, path);
 }
