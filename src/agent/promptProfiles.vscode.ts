@@ -1,18 +1,15 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSetting } from '../platform/settings';
 import { loadPromptProfile, type PromptProfile } from './promptProfiles';
+import { promptFoldersFromSettings } from '../runs/runEnvironment';
 
 /**
  * The user's prompt folders from the `agent.promptsFolder` setting (relative paths resolve against the
  * first workspace folder). Empty when the setting is empty.
  */
 export function userPromptFolders(): string[] {
-  const folder = readSetting('agent.promptsFolder').trim();
-  if (!folder) return [];
-  if (path.isAbsolute(folder)) return [folder];
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  return root ? [path.join(root, folder)] : [];
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return promptFoldersFromSettings(readSetting, folder?.scheme === 'file' ? { workspaceFolder: folder.fsPath } : {});
 }
 
 /**

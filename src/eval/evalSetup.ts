@@ -6,11 +6,9 @@ import { loadPromptProfile, promptProfileHash } from '../agent/promptProfiles';
 import { describeRuntime, studioVersion } from '../environment/runtime';
 import { ModelEndpoint, type RetryInfo } from '../llm/modelEndpoint';
 import { type ApiKeyProvider, type EndpointProfile } from '../llm/profiles';
-import { HttpRetrievalBackend } from '../retrieval/retrieveApi';
-import { type RetrievalBackend } from '../retrieval/types';
+import { openRetrieval } from '../retrieval/retrievalSetting';
 import { type EpisodeOptions } from '../sandbox';
 import { SympyChecker } from '../scoring/sympyChecker';
-import { type RetrievalSetting } from '../teacher/runConfig';
 import { effectiveMode, effectiveSampling, type EvalRunConfig } from './evalConfig';
 import { type EvalRunDependencies } from './evalRun';
 import { type SandboxTiming, studentEpisodeRunner } from './studentAgent';
@@ -25,6 +23,8 @@ export interface EvalRunServices {
   /** Sandbox options (interpreter, limits); the config's isolation setting overrides `isolation`. */
   sandbox?: EpisodeOptions;
   promptFolders?: string[];
+  /** The key of the embeddings server a vector or hybrid index search needs. */
+  embeddingsApiKey?: () => Promise<string | undefined>;
   onRetry?: (info: RetryInfo) => void;
   /** Stream model text into agent events (live views). */
   streamText?: boolean;
@@ -40,14 +40,6 @@ export interface PreparedEvalRun {
 
 export class EvalConfigError extends Error {
   override readonly name = 'EvalConfigError';
-}
-
-export async function openRetrieval(setting: RetrievalSetting): Promise<RetrievalBackend | undefined> {
-  if (setting.kind === 'none') return undefined;
-  if (setting.kind === 'http') return new HttpRetrievalBackend({ url: setting.url });
-  // LanceDB loads a native module: only when a run actually uses an index.
-  const { LanceRetrievalBackend } = await import('../retrieval/lanceIndex');
-  return LanceRetrievalBackend.open(setting.indexDir, { mode: setting.mode });
 }
 
 /**
@@ -109,7 +101,7 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
   const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
   const judgePrompt = await runJudgePrompt(config.scoring, config.compatibility);
   const prompt = await loadPromptProfile(config.promptProfile, services.promptFolders ?? []);
-  const retrieval = await openRetrieval(config.retrieval);
+  const retrieval = await openRetrieval(config.retrieval, services);
   const symbolic = new SympyChecker({ python: services.sandbox?.interpreter || undefined });
   const agent = studentEpisodeRunner({
     endpoint: student,

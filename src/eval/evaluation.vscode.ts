@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AgentEvent } from '../agent/agentLoop';
-import { loadConfiguredPromptProfile } from '../agent/promptProfiles.vscode';
-import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
+import { loadPromptProfile } from '../agent/promptProfiles';
+import { readEndpointProfile } from '../llm/endpoints.vscode';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { type EndpointRole } from '../llm/profiles';
 import { registerStudioCommand } from '../platform/commands';
@@ -12,17 +12,16 @@ import { CommandIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
 import { readSetting, showMissingSetting } from '../platform/settings';
-import { type Compatibility } from '../trajectory/compatibility';
-import { retrievalIndexRoot } from '../retrieval/retrieval.vscode';
-import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
-import { type RetrievalSetting } from '../teacher/runConfig';
+import { pickRunRetrieval } from '../retrieval/retrieval.vscode';
+import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
+import { openRetrieval } from '../retrieval/retrievalSetting';
 import { writeTrajectoryFile } from '../trajectory/jsonlWriters';
 import { newTrajectory, type Step, type Task, type Trajectory } from '../trajectory/schema';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { type EvalMode, type EvalRunConfig, evalRunConfigSchema, sagDefaults } from './evalConfig';
 import { EvalDashboardPanel, type EvalWorkspace } from './evalDashboard.vscode';
 import { type EvalRunEvent, runEvaluation } from './evalRun';
-import { agentModeOf, openRetrieval, prepareEvalRun } from './evalSetup';
+import { agentModeOf, prepareEvalRun } from './evalSetup';
 import { studentEpisodeRunner } from './studentAgent';
 import { fileExists } from '../runs/runFiles';
 import { LiveRunPanel, type LiveRunSession } from '../runs/liveRunPanel.vscode';
@@ -30,38 +29,12 @@ import { LiveRunTracker } from '../runs/liveRunTracker';
 import { recordSlotOfTask } from '../runs/liveRunRecords';
 import { trajectoryFileName } from './evalConfig';
 import { evalOutcome, evalQuestionKey, evalQuestionSeeds, setFailedEvalRecordsAside } from './liveEvalRun';
+import { formatDuration } from '../environment/durationText';
+import { parseCommandArgs } from '../platform/commandArgs';
+import { AsyncEventQueue } from '../runs/asyncEventQueue';
+import { type QuickEvalArgs, quickEvalArgsSchema, type RunEvaluationArgs, runEvaluationArgsSchema } from './evalCommandArgs';
 
-/** Arguments the commands accept instead of asking (tests, other features such as the training view). */
-export interface RunEvaluationArgs {
-  benchmarks?: string[];
-  mode?: EvalMode;
-  retrieval?: RetrievalSetting;
-  runFolder?: string;
-  /** Endpoint profile to evaluate (default student). */
-  profile?: EndpointRole;
-  /** Override the profile's model (a LoRA module name) and base URLs (a "serve for eval" endpoint). */
-  model?: string;
-  baseUrls?: string[];
-  adapter?: string;
-  sample?: number;
-  limit?: number;
-  concurrency?: number;
-  /**
-   * Judge factual answers with the judge model. Default: whenever the judge endpoint has a base URL;
-   * `false` scores them by exact match.
-   */
-  judge?: boolean;
-  /** The profile the run follows; default the `trajectoryStudio.compatibility` setting. */
-  compatibility?: Compatibility;
-}
-
-export interface QuickEvalArgs {
-  profile?: EndpointRole;
-  question?: string;
-  domain?: 'math' | 'factual';
-  mode?: EvalMode;
-  retrieval?: RetrievalSetting;
-}
+export { type QuickEvalArgs, type RunEvaluationArgs } from './evalCommandArgs';
 
 function workspaceRoot(): string | undefined {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -72,11 +45,6 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
 }
 
-function formatEta(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '…';
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
-}
 
 const sagMode: EvalMode = { kind: 'sag', candidates: 8, isolation: 'isolated' };
 
@@ -94,23 +62,6 @@ async function pickMode(title: string): Promise<EvalMode | undefined> {
   ];
   const picked = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
   return picked?.mode;
-}
-
-async function pickRetrieval(title: string, context: vscode.ExtensionContext): Promise<RetrievalSetting | undefined> {
-  const { listIndexes } = await import('../retrieval/lanceIndex');
-  const indexes = (await listIndexes(retrievalIndexRoot(context))).filter((i) => i.manifest.builtAt);
-  const items: (vscode.QuickPickItem & { retrieval: RetrievalSetting })[] = [
-    ...indexes.map((i): vscode.QuickPickItem & { retrieval: RetrievalSetting } => ({ label: i.manifest.name, description: `${i.manifest.rows} passages`, detail: i.dir, retrieval: { kind: 'lancedb', indexDir: i.dir, mode: 'fts' } })),
-    { label: 'A /retrieve server…', description: 'enter its URL', retrieval: { kind: 'http', url: '' } },
-    { label: 'No retrieval', description: 'web_search answers with an error', retrieval: { kind: 'none' } },
-  ];
-  const picked = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
-  if (!picked) return undefined;
-  if (picked.retrieval.kind === 'http') {
-    const url = await vscode.window.showInputBox({ title, prompt: 'URL of the /retrieve server', value: 'http://127.0.0.1:8000', ignoreFocusOut: true });
-    return url ? { kind: 'http', url } : undefined;
-  }
-  return picked.retrieval;
 }
 
 async function pickBenchmarkFilesInDialog(title: string, many: boolean): Promise<string[] | undefined> {
@@ -166,7 +117,7 @@ async function pickProfile(title: string): Promise<EndpointRole | undefined> {
 
 /** Registers the evaluation commands and the dashboard. */
 export function registerEvaluation(services: StudioServices): void {
-  const { context, log, secrets } = services;
+  const { context, log } = services;
   const running = new Set<string>();
   const workspace: EvalWorkspace = {
     runsRoot: () => {
@@ -225,11 +176,14 @@ export function registerEvaluation(services: StudioServices): void {
     LiveRunPanel.show(services, session);
     let failure: string | undefined;
     try {
+      const environment = studioRunEnvironment(services);
       const prepared = await prepareEvalRun(config, {
-        studentProfile: readEndpointProfile(role),
-        judgeProfile: readEndpointProfile('judge'),
-        apiKeys: secretApiKeys(secrets),
-        sandbox: { ...sandboxOptionsFromSettings(), onWarning: (m) => log.warn(`sandbox: ${m}`) },
+        studentProfile: environment.endpoint(role),
+        judgeProfile: environment.endpoint('judge'),
+        apiKeys: environment.apiKeys,
+        embeddingsApiKey: environment.embeddingsApiKey,
+        promptFolders: environment.promptFolders,
+        sandbox: { ...environment.sandbox, onWarning: (m) => log.warn(`sandbox: ${m}`) },
         onRetry: (info) => log.warn(`evaluation: retrying a request to ${info.baseUrl} (attempt ${info.attempt}): ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
       const onAgentEvent = prepared.deps.onAgentEvent;
@@ -308,14 +262,15 @@ export function registerEvaluation(services: StudioServices): void {
 
   const buildConfig = async (args: RunEvaluationArgs, step: (n: number) => string): Promise<{ config: EvalRunConfig; role: EndpointRole } | undefined> => {
     const role = args.profile ?? 'student';
-    const profile = readEndpointProfile(role);
+    const environment = studioRunEnvironment(services);
+    const profile = environment.endpoint(role);
     const baseUrls = args.baseUrls ?? profile.baseUrls;
     if (!(await requireBaseUrl(role, baseUrls))) return undefined;
     const benchmarks = args.benchmarks ?? (await pickBenchmarks(step(1), true));
     if (!benchmarks) return undefined;
     const mode = args.mode ?? (await pickMode(step(2)));
     if (!mode) return undefined;
-    const retrieval = args.retrieval ?? (await pickRetrieval(step(3), context));
+    const retrieval = args.retrieval ?? (await pickRunRetrieval(step(3), environment.indexRoot));
     if (!retrieval) return undefined;
     const root = workspace.runsRoot();
     let runFolder = args.runFolder;
@@ -338,7 +293,7 @@ export function registerEvaluation(services: StudioServices): void {
       student: { profile: role, model: args.model ?? profile.model, baseUrls, flavor: profile.flavor, ...(args.adapter ? { adapter: args.adapter } : {}) },
       mode,
       retrieval,
-      sandboxIsolation: sandboxOptionsFromSettings().isolation ?? 'auto',
+      sandboxIsolation: environment.sandbox.isolation ?? 'auto',
       ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
       ...(args.limit !== undefined ? { limit: args.limit } : {}),
       ...(args.sample !== undefined ? { sample: args.sample } : {}),
@@ -349,7 +304,7 @@ export function registerEvaluation(services: StudioServices): void {
   };
 
   registerStudioCommand(context, log, CommandIds.runEvaluation, 'Run Evaluation', async (arg?: unknown) => {
-    const args = (arg ?? {}) as RunEvaluationArgs;
+    const args = parseCommandArgs(runEvaluationArgsSchema, arg ?? {}, 'Run Evaluation');
     const built = await buildConfig(args, (n) => `Run Evaluation (${n}/4)`);
     if (!built) return undefined;
     return startRun(built.config, built.role, 'Evaluating the student');
@@ -381,7 +336,7 @@ export function registerEvaluation(services: StudioServices): void {
   });
 
   registerStudioCommand(context, log, CommandIds.evaluateAdapter, 'Evaluate Adapter', async (arg?: unknown) => {
-    const given = (arg ?? {}) as RunEvaluationArgs;
+    const given = parseCommandArgs(runEvaluationArgsSchema, arg ?? {}, 'Evaluate Adapter');
     let adapter = given.adapter;
     if (!adapter) {
       const picked = await vscode.window.showOpenDialog({
@@ -417,7 +372,7 @@ export function registerEvaluation(services: StudioServices): void {
   });
 
   registerStudioCommand(context, log, CommandIds.quickEval, 'Quick Eval', async (arg?: unknown) => {
-    const args = (arg ?? {}) as QuickEvalArgs;
+    const args = parseCommandArgs(quickEvalArgsSchema, arg ?? {}, 'Quick Eval');
     const role = args.profile ?? (await pickProfile('Quick Eval (1/3): the endpoint'));
     if (!role) return undefined;
     const profile = readEndpointProfile(role);
@@ -463,11 +418,12 @@ export function registerEvaluation(services: StudioServices): void {
     const folder = path.join(root, '.trajectory-studio', 'quick-eval');
     await mkdir(folder, { recursive: true });
     const file = path.join(folder, `${timestamp()}.traj.jsonl`);
-    const profile = readEndpointProfile(role);
+    const environment = studioRunEnvironment(services);
+    const profile = environment.endpoint(role);
     const mode = args.mode ?? sagMode;
-    const retrieval = await openRetrieval(args.retrieval ?? { kind: 'none' });
-    const prompt = await loadConfiguredPromptProfile(role === 'teacher' ? 'teacher' : 'student');
-    const endpoint = new ModelEndpoint(profile, { apiKeys: secretApiKeys(secrets) });
+    const retrieval = await openRetrieval(args.retrieval ?? { kind: 'none' }, environment);
+    const prompt = await loadPromptProfile(role === 'teacher' ? 'teacher' : 'student', environment.promptFolders);
+    const endpoint = new ModelEndpoint(profile, { apiKeys: environment.apiKeys });
     const sampling = mode.kind === 'sag' ? { temperature: sagDefaults.temperature, topP: sagDefaults.topP, seed: sagDefaults.seed, maxTokens: sagDefaults.maxTokens } : { temperature: 0, topP: 1, seed: sagDefaults.seed, maxTokens: sagDefaults.maxTokens };
     const agent = studentEpisodeRunner({
       endpoint,
@@ -476,7 +432,7 @@ export function registerEvaluation(services: StudioServices): void {
       ...(retrieval ? { retrieval } : {}),
       maxSteps: 5,
       sampling,
-      sandbox: { ...sandboxOptionsFromSettings(), onWarning: (m) => log.warn(`sandbox: ${m}`) },
+      sandbox: { ...environment.sandbox, onWarning: (m) => log.warn(`sandbox: ${m}`) },
       warmEpisodes: 1,
     });
     const task: Task = { id: `quick-${timestamp()}`, question: question.trim(), domain: args.domain ?? 'math', source: 'quick eval' };
@@ -491,9 +447,7 @@ export function registerEvaluation(services: StudioServices): void {
     await vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), 0, 0);
     let result: Trajectory | undefined;
     await runWithProgress(`Quick eval: ${task.question.slice(0, 60)}`, (signal) => {
-      const events: { message: string; fraction?: number }[] = [];
-      let wake: (() => void) | undefined;
-      let done = false;
+      const events = new AsyncEventQueue<{ message: string; fraction?: number }>();
       const onEvent = (event: AgentEvent): void => {
         if (event.type === 'step-started') events.push({ message: `step ${event.step + 1}: waiting for the model…` });
         if (event.type === 'vote') events.push({ message: `step ${event.step + 1}: ${event.candidates.filter((c) => c.valid).length}/${event.candidates.length} candidates valid` });
@@ -505,26 +459,17 @@ export function registerEvaluation(services: StudioServices): void {
             .then(undefined, (err: unknown) => log.warn(`quick eval: could not show step ${event.step + 1}: ${err instanceof Error ? err.message : String(err)}`));
           events.push({ message: `step ${event.step + 1} done` });
         }
-        wake?.();
       };
       const run = agent
         .runEpisode({ task, signal, onEvent })
         .then((t) => {
           result = t;
         })
-        .finally(() => {
-          done = true;
-          wake?.();
-        });
+        .finally(() => events.end());
       // A failure is delivered by the `await run` below; this only keeps it from counting as unhandled meanwhile.
       run.catch(() => undefined);
       return (async function* () {
-        for (;;) {
-          while (events.length) yield events.shift()!;
-          if (done) break;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
+        yield* events.drain();
         await run;
       })();
     }).finally(() => agent.close());
@@ -546,6 +491,6 @@ async function* progressLines(events: AsyncIterable<EvalRunEvent>): AsyncGenerat
       continue;
     }
     const s = event.snapshot;
-    yield { ...event, message: `${s.done}/${s.total} · ${s.correct} correct · ${s.failures} failed · ETA ${formatEta(s.etaMs)}`, detail: event.message };
+    yield { ...event, message: `${s.done}/${s.total} · ${s.correct} correct · ${s.failures} failed · ETA ${formatDuration(s.etaMs, '…')}`, detail: event.message };
   }
 }

@@ -4,7 +4,8 @@ import { CommandIds } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
 import { type StudioSecrets } from '../platform/secrets';
 import { openSettingsButton, openSettingsFor, readSetting, showMissingSetting } from '../platform/settings';
-import { type ApiKeyProvider, defaultProfile, type EndpointProfile, type EndpointRole, endpointRoles } from './profiles';
+import { type ApiKeyProvider, type EndpointProfile, type EndpointRole, endpointRoles } from './profiles';
+import { endpointProfileFromSettings } from '../runs/runEnvironment';
 import { formatConnectionReport, testConnection } from './testConnection';
 
 function isRole(name: string): name is EndpointRole {
@@ -13,15 +14,7 @@ function isRole(name: string): name is EndpointRole {
 
 /** A role's endpoint profile from the `trajectoryStudio.endpoints.<role>.*` settings (the key stays in SecretStorage). */
 export function readEndpointProfile(role: EndpointRole): EndpointProfile {
-  const prefix = `endpoints.${role}` as const;
-  return {
-    ...defaultProfile(role),
-    baseUrls: readSetting(`${prefix}.baseUrls`),
-    model: readSetting(`${prefix}.model`),
-    flavor: readSetting(`${prefix}.flavor`),
-    concurrency: readSetting(`${prefix}.concurrency`),
-    timeoutMs: readSetting(`${prefix}.timeoutSeconds`) * 1000,
-  };
+  return endpointProfileFromSettings(readSetting, role);
 }
 
 /** API keys from SecretStorage (`apiKey.<role>`); profiles with other names have none. */

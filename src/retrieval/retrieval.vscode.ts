@@ -11,14 +11,40 @@ import { type BuildEvent } from './indexBuilder';
 import { type BuildProcessEvent, type VectorSpec, buildIndexInWorker } from './indexBuildProcess';
 import { e5Prefixes } from './embeddings';
 import { formatBytes } from './sizeText';
+import { type RetrievalSetting } from './retrievalSetting';
+import { indexRootFromSettings } from '../runs/runEnvironment';
+import { settingsPlaces } from '../runs/runEnvironment.vscode';
 
 /** The folder holding the indexes: the setting, relative to the first workspace folder, else extension storage. */
 export function retrievalIndexRoot(context: vscode.ExtensionContext): string {
-  const configured = readSetting('retrieval.indexFolder');
-  if (path.isAbsolute(configured)) return configured;
-  const workspace = vscode.workspace.workspaceFolders?.[0];
-  if (workspace?.uri.scheme === 'file') return path.join(workspace.uri.fsPath, configured);
-  return path.join(context.globalStorageUri.fsPath, 'indexes');
+  return indexRootFromSettings(readSetting, settingsPlaces(context));
+}
+
+/**
+ * Asks which index a run's `web_search` uses: a finished index under the index folder (full-text search, and
+ * hybrid search where the index has vectors), a `/retrieve` server, or none. Teacher generation and
+ * evaluation ask with this.
+ */
+export async function pickRunRetrieval(title: string, indexRoot: string): Promise<RetrievalSetting | undefined> {
+  const indexes = (await listIndexes(indexRoot)).filter((i) => i.manifest.builtAt);
+  type Item = vscode.QuickPickItem & { retrieval: RetrievalSetting };
+  const items: Item[] = [
+    ...indexes.flatMap((i): Item[] => [
+      { label: i.manifest.name, description: `${i.manifest.rows} passages · full-text search`, detail: i.dir, retrieval: { kind: 'lancedb', indexDir: i.dir, mode: 'fts' } },
+      ...(i.manifest.embedding
+        ? [{ label: i.manifest.name, description: `${i.manifest.rows} passages · hybrid search (full text and ${i.manifest.embedding.model})`, detail: i.dir, retrieval: { kind: 'lancedb', indexDir: i.dir, mode: 'hybrid' } } satisfies Item]
+        : []),
+    ]),
+    { label: 'A /retrieve server…', description: 'enter its URL', retrieval: { kind: 'http', url: '' } },
+    { label: 'No retrieval', description: indexes.length ? 'web_search answers with an error' : `no finished index in ${indexRoot}; web_search answers with an error`, retrieval: { kind: 'none' } },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
+  if (!picked) return undefined;
+  if (picked.retrieval.kind === 'http') {
+    const url = await vscode.window.showInputBox({ title, prompt: 'URL of the /retrieve server', value: 'http://127.0.0.1:8000', ignoreFocusOut: true });
+    return url ? { kind: 'http', url } : undefined;
+  }
+  return picked.retrieval;
 }
 
 class RetrievalIndexItem extends vscode.TreeItem {

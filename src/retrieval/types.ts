@@ -18,4 +18,6 @@ export interface RetrievalBackend {
   /** Short description for manifests and logs, e.g. `lancedb:/path/to/index (fts)`. */
   readonly description: string;
   search(query: string, topK: number, signal?: AbortSignal): Promise<RetrievedPassage[]>;
+  /** Releases what the backend holds open (an index's table), where it holds anything. */
+  close?(): void;
 }

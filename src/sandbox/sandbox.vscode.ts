@@ -3,18 +3,13 @@ import { CommandIds, type SettingKey } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
 import { onSettingsChanged, readSetting } from '../platform/settings';
 import { type EpisodeOptions } from './prepare';
+import { sandboxOptionsFromSettings as sandboxOptionsFrom } from '../runs/runEnvironment';
 
 const sandboxSettings: readonly SettingKey[] = ['python.interpreter', 'sandbox.isolation', 'sandbox.stepTimeoutSeconds', 'sandbox.memoryLimitMb'];
 
 /** Episode options from the user's settings (interpreter, isolation, CPU budget, memory limit). */
 export function sandboxOptionsFromSettings(): EpisodeOptions {
-  const interpreter = readSetting('python.interpreter');
-  return {
-    ...(interpreter ? { interpreter } : {}),
-    isolation: readSetting('sandbox.isolation'),
-    stepCpuSeconds: readSetting('sandbox.stepTimeoutSeconds'),
-    memoryLimitMb: readSetting('sandbox.memoryLimitMb'),
-  };
+  return sandboxOptionsFrom(readSetting);
 }
 
 /**

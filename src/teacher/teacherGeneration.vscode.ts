@@ -6,8 +6,10 @@ import { CommandIds, CustomEditorIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
 import { type StudioServices } from '../platform/services';
 import { readSetting } from '../platform/settings';
-import { defaultProfile, type EndpointProfile } from '../llm/profiles';
-import { type RetrievalSetting, readManifest, type TeacherRunConfig, teacherRunConfigSchema } from './runConfig';
+import { readManifest, type TeacherRunConfig, teacherRunConfigSchema, teacherOfEnvironment } from './runConfig';
+import { pickRunRetrieval } from '../retrieval/retrieval.vscode';
+import { type RunEnvironment } from '../runs/runEnvironment';
+import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
 import { formatTeacherSummary, type TeacherRunSummary } from './runSummary';
 import { type TeacherRunEvent, type TeacherRunSnapshot } from './teacherRun';
 import { fileExists } from '../runs/runFiles';
@@ -17,6 +19,7 @@ import { LiveRunPanel, type LiveRunSession } from '../runs/liveRunPanel.vscode';
 import { LiveRunTracker } from '../runs/liveRunTracker';
 import { recordSlotOfTask } from '../runs/liveRunRecords';
 import { teacherOutcome, teacherQuestionSeeds } from './liveTeacherRun';
+import { formatDuration } from '../environment/durationText';
 
 /** What the generation commands resolve with (for scripts and tests). */
 export interface TeacherRunOutcome {
@@ -26,34 +29,13 @@ export interface TeacherRunOutcome {
   summary: TeacherRunSummary;
 }
 
-/** Where generation gets its endpoints, keys and sandbox settings in VS Code. */
-function teacherProfileFromSettings(): EndpointProfile {
-  return { ...defaultProfile('teacher'), baseUrls: readSetting('endpoints.teacher.baseUrls'), model: readSetting('endpoints.teacher.model') };
-}
-
-function judgeProfileFromSettings(): EndpointProfile {
-  return { ...defaultProfile('judge'), baseUrls: readSetting('endpoints.judge.baseUrls'), model: readSetting('endpoints.judge.model') };
-}
-
 function firstWorkspaceFolder(): vscode.Uri | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri;
 }
 
-function indexRoot(): string | undefined {
-  const setting = readSetting('retrieval.indexFolder');
-  if (path.isAbsolute(setting)) return setting;
-  const folder = firstWorkspaceFolder();
-  return folder ? path.join(folder.fsPath, setting) : undefined;
-}
-
-function formatEta(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '…';
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
-}
 
 function progressText(s: TeacherRunSnapshot): string {
-  return `${s.done}/${s.total} · ${s.correct} correct · ${s.failures} failed · ETA ${formatEta(s.etaMs)} · ${s.tokensPerSecond.toFixed(0)} tok/s`;
+  return `${s.done}/${s.total} · ${s.correct} correct · ${s.failures} failed · ETA ${formatDuration(s.etaMs, '…')} · ${s.tokensPerSecond.toFixed(0)} tok/s`;
 }
 
 /** The notification shows counts and ETA rather than the id of the question that just finished. */
@@ -99,7 +81,7 @@ async function pickOutputFile(suggested: string): Promise<string | undefined> {
 }
 
 /** The run settings, asked for step by step (file, output, prefix, retrieval, concurrency, limit). */
-async function askForRunConfig(defaults: { questionFile?: string; outputFile?: string }): Promise<TeacherRunConfig | undefined> {
+async function askForRunConfig(environment: RunEnvironment, defaults: { questionFile?: string; outputFile?: string }): Promise<TeacherRunConfig | undefined> {
   let questionFile = defaults.questionFile;
   if (!questionFile) {
     const picked = await vscode.window.showOpenDialog({
@@ -125,17 +107,8 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
   );
   if (!prefix) return undefined;
 
-  const root = indexRoot();
-  const { listIndexes } = await import('../retrieval/lanceIndex');
-  const indexes = root ? await listIndexes(root) : [];
-  const retrievalPick = await vscode.window.showQuickPick(
-    [
-      ...indexes.map((i) => ({ label: i.manifest.name, description: `${i.manifest.rows} passages`, detail: i.dir, retrieval: { kind: 'lancedb', indexDir: i.dir, mode: 'fts' } })),
-      { label: 'No retrieval', description: 'web_search answers with an error', retrieval: { kind: 'none' } as RetrievalSetting },
-    ],
-    { title: 'Teacher generation (4/5): the index web_search uses', ignoreFocusOut: true },
-  );
-  if (!retrievalPick) return undefined;
+  const retrieval = await pickRunRetrieval('Teacher generation (4/5): the index web_search uses', environment.indexRoot);
+  if (!retrieval) return undefined;
 
   const concurrency = await vscode.window.showInputBox({
     title: 'Teacher generation (5/5): questions at once, and optionally how many questions (e.g. "8" or "8, 100")',
@@ -149,9 +122,9 @@ async function askForRunConfig(defaults: { questionFile?: string; outputFile?: s
   return teacherRunConfigSchema.parse({
     questionFile,
     outputFile: out,
-    teacher: { profile: 'teacher', model: readSetting('endpoints.teacher.model'), baseUrls: readSetting('endpoints.teacher.baseUrls'), flavor: 'vllm' },
+    teacher: teacherOfEnvironment(environment),
     firstThoughtPrefix: prefix.value,
-    retrieval: retrievalPick.retrieval,
+    retrieval,
     concurrency: workers,
     ...(limit ? { limit } : {}),
     scoring: scoringFromSettings(),
@@ -203,21 +176,17 @@ export function registerTeacherGeneration(services: StudioServices): void {
     let failure: string | undefined;
     const { prepareTeacherRun } = await import('./teacherRunSetup');
     const { runTeacherGeneration } = await import('./teacherRun');
-    const apiKeys = async (profileName: string) => services.secrets.get(`apiKey.${profileName === 'judge' ? 'judge' : 'teacher'}`);
+    const environment = studioRunEnvironment(services);
     let prepared: Awaited<ReturnType<typeof prepareTeacherRun>> | undefined;
     let end: Extract<TeacherRunEvent, { type: 'end' }> | undefined;
     try {
       prepared = await prepareTeacherRun(config, {
-        teacherProfile: teacherProfileFromSettings(),
-        judgeProfile: judgeProfileFromSettings(),
-        apiKeys,
-        sandbox: {
-          interpreter: readSetting('python.interpreter') || undefined,
-          isolation: readSetting('sandbox.isolation'),
-          stepCpuSeconds: readSetting('sandbox.stepTimeoutSeconds'),
-          memoryLimitMb: readSetting('sandbox.memoryLimitMb'),
-          onWarning: (warning) => log.warn(`sandbox: ${warning}`),
-        },
+        teacherProfile: environment.endpoint('teacher'),
+        judgeProfile: environment.endpoint('judge'),
+        apiKeys: environment.apiKeys,
+        embeddingsApiKey: environment.embeddingsApiKey,
+        promptFolders: environment.promptFolders,
+        sandbox: { ...environment.sandbox, onWarning: (warning) => log.warn(`sandbox: ${warning}`) },
         onRetry: (info) => log.warn(`teacher request to ${info.baseUrl} failed (attempt ${info.attempt}), retrying in ${Math.round(info.delayMs)} ms: ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
       const episodes = prepared.deps.runEpisode;
@@ -313,11 +282,11 @@ export function registerTeacherGeneration(services: StudioServices): void {
     if (args[0] !== undefined && !(args[0] instanceof vscode.Uri)) {
       // Settings the caller leaves out follow the user's: the compatibility profile and the judge when one is set.
       const given = typeof args[0] === 'object' && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
-      const parsed = teacherRunConfigSchema.safeParse({ compatibility: readSetting('compatibility'), scoring: scoringFromSettings(), ...given });
+      const parsed = teacherRunConfigSchema.safeParse({ compatibility: readSetting('compatibility'), scoring: scoringFromSettings(), teacher: teacherOfEnvironment(studioRunEnvironment(services)), ...given });
       if (!parsed.success) throw new Error(`invalid run configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       config = parsed.data;
     } else {
-      config = await askForRunConfig(args[0] instanceof vscode.Uri ? { questionFile: args[0].fsPath } : {});
+      config = await askForRunConfig(studioRunEnvironment(services), args[0] instanceof vscode.Uri ? { questionFile: args[0].fsPath } : {});
     }
     return config ? runGeneration(config, false) : undefined;
   });
@@ -348,7 +317,7 @@ export function registerTeacherGeneration(services: StudioServices): void {
       throw new Error('the example questions (examples/questions/mixed.questions.jsonl) are not in this workspace; open the example workspace first');
     }
     const examplesRoot = path.dirname(path.dirname(questionFile));
-    const config = await askForRunConfig({ questionFile, outputFile: path.join(examplesRoot, 'trajectories', 'my-teacher.traj.jsonl') });
+    const config = await askForRunConfig(studioRunEnvironment(services), { questionFile, outputFile: path.join(examplesRoot, 'trajectories', 'my-teacher.traj.jsonl') });
     return config ? runGeneration(config, false) : undefined;
   });
 }

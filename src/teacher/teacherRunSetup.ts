@@ -4,8 +4,7 @@ import { loadPromptProfile } from '../agent/promptProfiles';
 import { ModelEndpoint, type RetryInfo } from '../llm/modelEndpoint';
 import { type ApiKeyProvider, type EndpointProfile } from '../llm/profiles';
 import { describeRuntime } from '../environment/runtime';
-import { HttpRetrievalBackend } from '../retrieval/retrieveApi';
-import { type RetrievalBackend } from '../retrieval/types';
+import { openRetrieval } from '../retrieval/retrievalSetting';
 import { type EpisodeOptions } from '../sandbox';
 import { SympyChecker } from '../scoring/sympyChecker';
 import { assertCanContinueAssistantMessage, TeacherConfigError } from './firstThoughtPrefix';
@@ -27,6 +26,8 @@ export interface TeacherRunServices {
   python?: string;
   /** Folders with the user's own prompt profiles. */
   promptFolders?: string[];
+  /** The key of the embeddings server a vector or hybrid index search needs. */
+  embeddingsApiKey?: () => Promise<string | undefined>;
   /** Told about every request that failed and will be retried. */
   onRetry?: (info: RetryInfo) => void;
 }
@@ -36,15 +37,6 @@ export interface PreparedTeacherRun {
   teacher: ModelEndpoint;
   /** Stops the sandbox workers and the sympy helper. */
   close(): Promise<void>;
-}
-
-async function openRetrieval(config: TeacherRunConfig): Promise<RetrievalBackend | undefined> {
-  const r = config.retrieval;
-  if (r.kind === 'none') return undefined;
-  if (r.kind === 'http') return new HttpRetrievalBackend({ url: r.url });
-  // LanceDB loads a native module: only when a run actually uses an index.
-  const { LanceRetrievalBackend } = await import('../retrieval/lanceIndex');
-  return LanceRetrievalBackend.open(r.indexDir, { mode: r.mode });
 }
 
 /**
@@ -68,7 +60,7 @@ export async function prepareTeacherRun(config: TeacherRunConfig, services: Teac
   const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
   const judgePrompt = await runJudgePrompt(config.scoring, config.compatibility);
   const prompt = await loadPromptProfile(config.promptProfile ?? 'teacher', services.promptFolders ?? []);
-  const retrieval = await openRetrieval(config);
+  const retrieval = await openRetrieval(config.retrieval, services);
   const agent = agentEpisodeRunner({
     endpoint: teacher,
     prompt,
