@@ -17,7 +17,49 @@ export interface CliIo {
   readonly selfCommand?: readonly string[];
 }
 
+/** What `node:util` `parseArgs` takes; derived from a command's {@link CliOptionSpecs}, never written by hand. */
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+interface CliOptionHelp {
+  /** What the option does, for `--help`; required, so an option cannot be declared without being documented. */
+  readonly help: string;
+  /** A heading the help lists this option (and the ones after it with the same group) under. */
+  readonly group?: string;
+}
+
+/** A flag that takes a value: `value` is its placeholder in the help (`DIR`, `N`, `fts|vector|hybrid`). */
+export interface CliValueOption extends CliOptionHelp {
+  readonly type: 'string';
+  readonly value: string;
+  /** May be given more than once (the help says so). */
+  readonly multiple?: boolean;
+}
+
+/** A flag on its own (`--json`). */
+export interface CliSwitchOption extends CliOptionHelp {
+  readonly type: 'boolean';
+}
+
+/**
+ * One option of a command, declared once: the parser's options and the `--help` text are both made from it,
+ * so an option cannot be parsed but undocumented, or documented but unknown to the parser.
+ */
+export type CliOptionSpec = CliValueOption | CliSwitchOption;
+
+/** A command's options by name (without the leading `--`), in the order the help lists them. */
+export type CliOptionSpecs = Readonly<Record<string, CliOptionSpec>>;
+
+/** The same options, listed in the help under the heading `group`. */
+export function optionGroup<T extends CliOptionSpecs>(group: string, specs: T): T {
+  return Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { ...spec, group }])) as T;
+}
+
+/** The `parseArgs` options of declared options. */
+export function parseArgsOptions(specs: CliOptionSpecs): CliOptions {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [name, spec.type === 'string' ? { type: 'string', ...(spec.multiple ? { multiple: true } : {}) } : { type: 'boolean' }]),
+  );
+}
 
 export interface ParsedCliArgs {
   values: Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -28,9 +70,17 @@ export interface ParsedCliArgs {
 export interface CliCommand {
   readonly name: string;
   readonly summary: string;
-  /** Usage line(s) and option descriptions shown by `--help`. */
-  readonly usage: string;
-  readonly options: CliOptions;
+  /**
+   * The usage line(s) after `Usage: `, starting with `trajectory-studio <name>`: positionals and the options
+   * that matter most. Every option is listed in the generated help below it anyway.
+   */
+  readonly synopsis: string | readonly string[];
+  /** Paragraphs between the usage line and the options (where the endpoint comes from, how a run resumes). */
+  readonly description?: readonly string[];
+  /** Every option the command accepts, with its help: the one declaration the parser and `--help` share. */
+  readonly options: CliOptionSpecs;
+  /** Paragraphs after the options (exit codes, files written, rule lists). */
+  readonly notes?: readonly string[];
   run(args: ParsedCliArgs, io: CliIo): Promise<number>;
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { ModelEndpoint } from '../llm/modelEndpoint';
 import { environmentApiKeys, profileFromEnvironment } from '../llm/profiles';
-import { type CliIo, CliUsageError } from './command';
+import { type CliIo, type CliOptionSpecs, CliUsageError } from './command';
 
 /** The judge model from the environment, for a command whose `flag` needs it; a clear error when it is not set. */
 export function judgeEndpointFromEnvironment(io: CliIo, flag: string): ModelEndpoint {
@@ -21,6 +21,17 @@ export interface FactualScoringChoice {
   judgePrompt?: string;
   note: string;
 }
+
+/** The factual-scoring flags of `eval` and `generate`, read by {@link factualScoringFromFlags} (and `--f1-threshold` by the commands). */
+export const factualScoringCliOptions = {
+  judge: {
+    type: 'boolean',
+    help: 'insist on the judge model for factual answers: fail when no judge endpoint is set (by default it judges them whenever its endpoint, TRAJECTORY_STUDIO_JUDGE_BASE_URLS and _MODEL, is set; the manifest records which scoring was used)',
+  },
+  'no-judge': { type: 'boolean', help: 'score factual answers by exact match even when a judge endpoint is set' },
+  'judge-prompt': { type: 'string', value: 'FILE', help: "a judge prompt file (.judge.txt) in place of the built-in one of the run's profile" },
+  'f1-threshold': { type: 'string', value: 'X', help: 'exact-match scoring: also accept an answer with token F1 ≥ X' },
+} as const satisfies CliOptionSpecs;
 
 /**
  * Factual scoring for `eval` and `generate`: the judge model whenever its endpoint is configured

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type CliCommand, type CliIo, CliUsageError } from './command';
+import { type CliCommand, type CliIo, CliUsageError, parseArgsOptions } from './command';
+import { formatCommandHelp, unknownOptionMessage } from './commandHelp';
 import { cliCommands } from './registry';
 import { studioVersion } from '../environment/runtime';
 
@@ -32,7 +33,13 @@ function subcommandList(subcommands: readonly CliCommand[]): string[] {
 function commandHelp(c: CliCommand): string {
   const subcommands = subcommandsOf(c.name);
   const more = subcommands.length ? `\nSubcommands:\n${subcommandList(subcommands).join('\n')}\n` : '';
-  return `${c.summary}\n\nUsage: ${c.usage}\n${more}`;
+  return `${formatCommandHelp(c)}${more}`;
+}
+
+/** Node's message for a parse error, or ours where it can say more (an unknown option, and what was meant). */
+function parseErrorMessage(command: CliCommand, err: Error & { code?: unknown }): string {
+  const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(err.message)?.[1] : undefined;
+  return unknown === undefined ? err.message : unknownOptionMessage(command, unknown);
 }
 
 /** Help for a group that is not a command itself (`train`, `index`): its subcommands, a line each. */
@@ -88,11 +95,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    const parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: rest, options: parseArgsOptions(command.options), allowPositionals: true, strict: true });
     return await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
   } catch (err) {
     if (err instanceof CliUsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr(`trajectory-studio ${command.name}: ${err.message}\n\n${commandHelp(command)}`);
+      io.stderr(`trajectory-studio ${command.name}: ${err instanceof CliUsageError ? err.message : parseErrorMessage(command, err)}\n\n${commandHelp(command)}`);
       return 2;
     }
     if (io.signal.aborted) {

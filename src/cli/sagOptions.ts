@@ -1,25 +1,27 @@
 import { adaptiveSagDefaults, type AdaptiveSag } from '../agent/candidateVote';
 import { type VoteKeyMode } from '../agent/voteKeys';
 import { adaptiveSagSchema } from '../eval/evalConfig';
-import { type CliOptions, CliUsageError, optionalIntOption, type ParsedCliArgs, stringOption } from './command';
+import { type CliOptionSpecs, CliUsageError, optionalIntOption, type ParsedCliArgs, stringOption } from './command';
 
 /** The SAG flags `ask` and `eval` share beside `--sag N`: adaptive rounds and the vote key. */
 export const sagCliOptions = {
-  adaptive: { type: 'boolean' },
-  'first-round': { type: 'string' },
-  'round-size': { type: 'string' },
-  agreement: { type: 'string' },
-  'vote-keys': { type: 'string' },
-} as const satisfies CliOptions;
-
-export const sagCliUsage = [
-  '  --adaptive                SAG in rounds: stop drawing once more candidates could not change the vote',
-  `                            (--sag N is then the most per step); --first-round K (default ${adaptiveSagDefaults.firstRound}),`,
-  `                            --round-size K (default ${adaptiveSagDefaults.roundSize}), --agreement X: stop once the leading group`,
-  `                            holds this share of those drawn (default ${adaptiveSagDefaults.agreement}: all agree)`,
-  '  --vote-keys exact|normalized   what the vote compares (default exact print output; normalized also',
-  '                            groups 7 / 7.0, trailing spaces and equal expressions)',
-];
+  adaptive: {
+    type: 'boolean',
+    help: 'SAG in rounds: stop drawing once more candidates could not change the vote (--sag N is then the most per step)',
+  },
+  'first-round': { type: 'string', value: 'K', help: `with --adaptive: candidates of the first round (default ${adaptiveSagDefaults.firstRound})` },
+  'round-size': { type: 'string', value: 'K', help: `with --adaptive: candidates of each further round (default ${adaptiveSagDefaults.roundSize})` },
+  agreement: {
+    type: 'string',
+    value: 'X',
+    help: `with --adaptive: stop once the leading group holds this share of the candidates drawn (default ${adaptiveSagDefaults.agreement}: all agree)`,
+  },
+  'vote-keys': {
+    type: 'string',
+    value: 'exact|normalized',
+    help: 'what the vote compares (default exact print output; normalized also groups 7 / 7.0, trailing spaces and equal expressions)',
+  },
+} as const satisfies CliOptionSpecs;
 
 /** `adaptive` and `voteKeys` of a SAG mode from the flags; a usage error for flags that do not fit together. */
 export function sagExtrasFromArgs(args: ParsedCliArgs, sag: boolean): { adaptive?: AdaptiveSag; voteKeys?: VoteKeyMode } {

@@ -1,7 +1,16 @@
 import * as path from 'node:path';
 import { trainingPromptsOfProfile } from '../trainingExport/trainingExport';
 import { type SftPrompt } from '../trajectory/sftPrompt';
-import { type CliIo, type ParsedCliArgs, stringOption } from './command';
+import { type CliIo, type CliOptionSpecs, type ParsedCliArgs, stringOption } from './command';
+
+/** `--prompt-profile`, read by {@link sftPromptFrom}. */
+export const sftPromptCliOption = {
+  'prompt-profile': {
+    type: 'string',
+    value: 'P',
+    help: 'prompt profile (name or .prompt.txt path) whose system prompt and task suffix the training text uses (default student)',
+  },
+} as const satisfies CliOptionSpecs;
 
 /**
  * The prompt texts to train with, from `--prompt-profile` (default `student`, the one students are evaluated

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { cliRunEnvironment, promptsFolderCliOption, retrievalCliOptions, retrievalFromArgs } from '../runEnvironmentArgs';
 import { type CliCommand, type CliIo, CliUsageError, numberOption, type ParsedCliArgs, stringOption } from '../command';
 import { type AgentEvent, type AgentMode, describeStepError, runAgentEpisode } from '../../agent/agentLoop';
 import { loadPromptProfile } from '../../agent/promptProfiles';
@@ -8,10 +9,8 @@ import { DiskResponseCache } from '../../llm/responseCache';
 import { type SamplingSettings } from '../../llm/types';
 import { testConnection, formatConnectionReport } from '../../llm/testConnection';
 import { startEpisode } from '../../sandbox/index';
-import { type RetrievalBackend } from '../../retrieval/types';
-import { HttpRetrievalBackend } from '../../retrieval/retrieveApi';
 import { SympyChecker } from '../../scoring/sympyChecker';
-import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
+import { sagCliOptions, sagExtrasFromArgs } from '../sagOptions';
 
 function roleOption(args: ParsedCliArgs): EndpointRole {
   const role = stringOption(args, 'profile') ?? 'teacher';
@@ -46,16 +45,6 @@ function endpointFromArgs(args: ParsedCliArgs, io: CliIo, role: EndpointRole, on
   });
 }
 
-async function retrievalFromArgs(args: ParsedCliArgs, io: CliIo): Promise<RetrievalBackend | undefined> {
-  const index = stringOption(args, 'index');
-  const url = stringOption(args, 'retrieval-url');
-  if (index && url) throw new CliUsageError('give either --index or --retrieval-url, not both');
-  if (url) return new HttpRetrievalBackend({ url });
-  if (!index) return undefined;
-  // LanceDB is a native module: load it only when an index is asked for.
-  const { LanceRetrievalBackend } = await import('../../retrieval/lanceIndex');
-  return LanceRetrievalBackend.open(path.resolve(io.cwd, index));
-}
 
 /** Prints an episode live: each step's streamed text, the observation, the vote, and the answer. */
 export function agentEventPrinter(io: CliIo): (event: AgentEvent) => void {
@@ -109,51 +98,30 @@ export function agentEventPrinter(io: CliIo): (event: AgentEvent) => void {
 export const askCommand: CliCommand = {
   name: 'ask',
   summary: 'Run the agent on one question and print its steps as they happen',
-  usage: [
-    'trajectory-studio ask [--profile teacher|student|judge] [options] "question"',
-    '',
-    'The endpoint comes from TRAJECTORY_STUDIO_<PROFILE>_BASE_URLS / _MODEL / _FLAVOR (and _API_KEY), or the flags:',
-    '  --base-url URL[,URL]   OpenAI-compatible base URL(s), e.g. http://127.0.0.1:8000/v1',
-    '  --model NAME           model name the server serves',
-    '  --flavor vllm|openai   server kind (vllm: sends top_k, repetition_penalty, continuation)',
-    '  --timeout SECONDS      per-request limit',
-    '  --prompt NAME|FILE     prompt profile (default: teacher for the teacher, student otherwise)',
-    '  --prompts-folder DIR   folder with your own *.prompt.txt profiles',
-    '  --max-steps N          action steps before the fallback answer (default 5)',
-    '  --sag N                self-consistent action generation with N candidates per step',
-    '  --shared               run SAG candidates in one shared state, as the reference did',
-    ...sagCliUsage,
-    '  --temperature T --top-p P --seed S --max-tokens N   sampling (defaults: greedy, seed 42)',
-    '  --first-thought TEXT   first-thought prefix for the first step',
-    '  --domain math|factual  the question\'s domain (recorded in the trajectory; default math)',
-    '  --index DIR | --retrieval-url URL   where web_search looks (default: no retrieval)',
-    '  --cache DIR            reuse replies to identical requests from this folder',
-    '  --json                 print the trajectory as JSON at the end',
-    '  --check                only test the connection: list the models and the latency',
-  ].join('\n'),
+  synopsis: 'trajectory-studio ask [--profile teacher|student|judge] [options] "question"',
+  description: ['The endpoint comes from TRAJECTORY_STUDIO_<PROFILE>_BASE_URLS / _MODEL / _FLAVOR (and _API_KEY), or the flags.'],
   options: {
-    profile: { type: 'string' },
-    'base-url': { type: 'string' },
-    model: { type: 'string' },
-    flavor: { type: 'string' },
-    timeout: { type: 'string' },
-    prompt: { type: 'string' },
-    'prompts-folder': { type: 'string' },
-    'max-steps': { type: 'string' },
-    sag: { type: 'string' },
-    shared: { type: 'boolean' },
+    profile: { type: 'string', value: endpointRoles.join('|'), help: 'endpoint profile to read from the environment (default teacher)' },
+    'base-url': { type: 'string', value: 'URL[,URL]', help: 'OpenAI-compatible base URL(s), e.g. http://127.0.0.1:8000/v1' },
+    model: { type: 'string', value: 'NAME', help: 'model name the server serves' },
+    flavor: { type: 'string', value: 'vllm|openai', help: 'server kind (vllm: sends top_k, repetition_penalty, continuation)' },
+    timeout: { type: 'string', value: 'SECONDS', help: 'per-request limit' },
+    prompt: { type: 'string', value: 'NAME|FILE', help: 'prompt profile (default: teacher for the teacher, student otherwise)' },
+    ...promptsFolderCliOption,
+    'max-steps': { type: 'string', value: 'N', help: 'action steps before the fallback answer (default 5)' },
+    sag: { type: 'string', value: 'N', help: 'self-consistent action generation with N candidates per step' },
+    shared: { type: 'boolean', help: 'run SAG candidates in one shared state, as the reference did' },
     ...sagCliOptions,
-    temperature: { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    'first-thought': { type: 'string' },
-    domain: { type: 'string' },
-    index: { type: 'string' },
-    'retrieval-url': { type: 'string' },
-    cache: { type: 'string' },
-    json: { type: 'boolean' },
-    check: { type: 'boolean' },
+    temperature: { type: 'string', value: 'T', help: 'sampling temperature (default: greedy)' },
+    'top-p': { type: 'string', value: 'P', help: 'nucleus sampling share' },
+    seed: { type: 'string', value: 'S', help: 'sampling seed (default 42)' },
+    'max-tokens': { type: 'string', value: 'N', help: 'most tokens per reply' },
+    'first-thought': { type: 'string', value: 'TEXT', help: 'first-thought prefix for the first step' },
+    domain: { type: 'string', value: 'math|factual', help: "the question's domain (recorded in the trajectory; default math)" },
+    ...retrievalCliOptions,
+    cache: { type: 'string', value: 'DIR', help: 'reuse replies to identical requests from this folder' },
+    json: { type: 'boolean', help: 'print the trajectory as JSON at the end' },
+    check: { type: 'boolean', help: 'only test the connection: list the models and the latency' },
   },
   async run(args, io) {
     const role = roleOption(args);
@@ -169,8 +137,7 @@ export const askCommand: CliCommand = {
     if (!question) throw new CliUsageError('give the question as an argument, e.g. ask "What is 17 * 23?"');
     const domain = stringOption(args, 'domain') ?? 'math';
     if (domain !== 'math' && domain !== 'factual') throw new CliUsageError(`--domain must be math or factual, got "${domain}"`);
-    const folder = stringOption(args, 'prompts-folder');
-    const prompt = await loadPromptProfile(stringOption(args, 'prompt') ?? (role === 'teacher' ? 'teacher' : 'student'), folder ? [path.resolve(io.cwd, folder)] : []);
+    const prompt = await loadPromptProfile(stringOption(args, 'prompt') ?? (role === 'teacher' ? 'teacher' : 'student'), cliRunEnvironment(args, io).promptFolders);
     const sagCandidates = stringOption(args, 'sag') === undefined ? undefined : wholeNumber(args, 'sag', 8, 1);
     const sagExtras = sagExtrasFromArgs(args, sagCandidates !== undefined);
     const mode: AgentMode =

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, CliUsageError, numberOption, optionalIntOption, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
-import { environmentApiKeys, profileFromEnvironment, type EndpointRole } from '../../llm/profiles';
-import { type RetrievalSetting } from '../../teacher/runConfig';
+import { profileFromEnvironment, type EndpointRole } from '../../llm/profiles';
+import { cliRunEnvironment, isolationOption, promptsFolderCliOption, retrievalCliOptions, retrievalSettingFromArgs, sandboxCliOptions, searchModeCliOption } from '../runEnvironmentArgs';
 import { expandBenchmarkFiles } from '../../eval/benchmarks';
 import { type EvalRunConfig, evalRunConfigSchema, sagDefaults } from '../../eval/evalConfig';
 import { runEvaluation } from '../../eval/evalRun';
@@ -11,23 +11,13 @@ import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
 import { formatTriageCounts } from '../../triage/flags';
 import { printRunProgress } from '../runProgressLine';
-import { factualScoringFromFlags } from '../judgeEndpoint';
-import { sagCliOptions, sagCliUsage, sagExtrasFromArgs } from '../sagOptions';
+import { factualScoringCliOptions, factualScoringFromFlags } from '../judgeEndpoint';
+import { sagCliOptions, sagExtrasFromArgs } from '../sagOptions';
 
 function optionalNumber(args: ParsedCliArgs, key: string): number | undefined {
   return stringOption(args, key) === undefined ? undefined : numberOption(args, key, 0);
 }
 
-function retrievalFrom(args: ParsedCliArgs, io: CliIo): RetrievalSetting {
-  const index = stringOption(args, 'index');
-  const url = stringOption(args, 'retrieval-url');
-  if (index && url) throw new CliUsageError('give either --index or --retrieval-url, not both');
-  const mode = stringOption(args, 'mode') ?? 'fts';
-  if (mode !== 'fts' && mode !== 'vector' && mode !== 'hybrid') throw new CliUsageError(`--mode must be fts, vector or hybrid, got "${mode}"`);
-  if (index) return { kind: 'lancedb', indexDir: path.resolve(io.cwd, index), mode };
-  if (url) return { kind: 'http', url };
-  return { kind: 'none' };
-}
 
 function profileRole(name: string): EndpointRole {
   if (name === 'teacher' || name === 'student' || name === 'judge') return name;
@@ -48,7 +38,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
   const flavor = stringOption(args, 'flavor') ?? profile.flavor;
   if (flavor !== 'vllm' && flavor !== 'openai') throw new CliUsageError(`--flavor must be vllm or openai, got "${flavor}"`);
   if (args.values.greedy === true && stringOption(args, 'sag') !== undefined) throw new CliUsageError('pass either --greedy or --sag N');
-  const isolation = stringOption(args, 'isolation');
+  const isolation = isolationOption(args);
   const adapter = stringOption(args, 'adapter');
   const scripted = stringOption(args, 'scripted-student');
   const compatibility = stringOption(args, 'compat');
@@ -84,7 +74,7 @@ export async function evalConfigFromArgs(args: ParsedCliArgs, io: CliIo): Promis
     seed: optionalIntOption(args, 'seed'),
     maxTokens: optionalIntOption(args, 'max-tokens'),
     maxSteps: optionalIntOption(args, 'max-steps'),
-    retrieval: retrievalFrom(args, io),
+    retrieval: retrievalSettingFromArgs(args, io),
     ...(isolation ? { sandboxIsolation: isolation } : {}),
     concurrency: optionalIntOption(args, 'concurrency'),
     limit: optionalIntOption(args, 'limit'),
@@ -111,96 +101,71 @@ function factualScoringNote(config: EvalRunConfig): string {
 export const evalCommand: CliCommand = {
   name: 'eval',
   summary: 'Evaluate the student agent (greedy or SAG) on benchmark files; writes a resumable run folder and prints the table',
-  usage: [
-    'trajectory-studio eval --benchmarks FILE[,FILE…] [--out RUN_FOLDER] [--profile student] [--sag 8 | --greedy] [options]',
-    '',
-    'Student endpoint: TRAJECTORY_STUDIO_STUDENT_BASE_URLS, _MODEL, _FLAVOR (or the flags below); API key in',
-    'TRAJECTORY_STUDIO_STUDENT_API_KEY or OPENAI_API_KEY. Running the same command on the same --out resumes:',
-    'questions already in the run folder are skipped. The folder holds manifest.json, trajectories/*.traj.jsonl',
-    'and metrics.json.',
-    '',
-    '  --benchmarks FILES        benchmark files ({metadata, examples} JSON or JSONL) or benchmark-set files, comma-separated;',
-    '                            the method\'s own test-set files are read as they are (domain from their data set)',
-    '  --domain math|factual     the domain of benchmark files that name none',
-    '  --out DIR                 run folder (default eval-runs/<time>)',
-    '  --profile NAME            endpoint profile to read from the environment (default student)',
-    '  --student-url URLS        base URL(s), comma-separated (…/v1);  --model NAME  model or LoRA module name',
-    '  --flavor vllm|openai      what the server understands',
-    '  --adapter PATH            the trained adapter (folder or run.json): its manifest is kept with the run',
-    `  --sag N                   self-consistent action generation with N candidates per step (default ${sagDefaults.candidates})`,
-    '  --greedy                  one action per step, greedy decoding',
-    '  --shared-state            SAG candidates run one after another in one state (the reference\'s behaviour)',
-    '  --execute-duplicates      run every copy of a repeated candidate code (by default identical codes',
-    '                            run once per step and share the outcome)',
-    ...sagCliUsage,
-    '  --compat studio|reference the profile the run follows (default studio). Both profiles\' verdicts are stored',
-    '                            and reported; this one counts for the headline accuracy. The reference samples',
-    '                            every SAG candidate at once with exact vote keys (adaptive and normalized ignored)',
-    `  --temperature T --top-p P --seed N --max-tokens N   sampling (SAG default ${sagDefaults.temperature} / ${sagDefaults.topP} / ${sagDefaults.seed} / ${sagDefaults.maxTokens})`,
-    '  --max-steps N             action steps before the fallback answer (default 5)',
-    '  --index DIR               LanceDB index for web_search   (or --retrieval-url URL of a /retrieve server)',
-    '  --mode fts|vector|hybrid  search mode of --index (default fts)',
-    '  --isolation MODE          sandbox: auto|bwrap|rlimits|refuse-without-bwrap;  --python PATH',
-    '  --concurrency N           questions at once (default 8)',
-    '  --limit N                 first N questions of each benchmark;  --sample N  a seeded sample of N of each',
-    '  --judge / --no-judge      factual answers are judged by the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS,',
-    '                            _MODEL) whenever it is set; --no-judge scores them by exact match instead, --judge',
-    '                            fails when no judge is set;  --f1-threshold X  exact match also accepts token F1 ≥ X',
-    '                            (the manifest records which was used)',
-    '  --judge-prompt FILE       a judge prompt file (.judge.txt) in place of the built-in one of the run\'s profile',
-    '  --prompt NAME|FILE        agent prompt profile (default student), or a prompt YAML in the reference\'s format',
-    '                            (FILE.yaml, FILE.yaml#system_prompt_short for another template of the file)',
-    '  --allow-settings-change   resume a run folder made with other settings',
-    '  --scripted-student LABEL  mark results as made by a scripted test student',
-    '  --json                    progress events as JSON lines',
-  ].join('\n'),
+  synopsis: 'trajectory-studio eval --benchmarks FILE[,FILE…] [--out RUN_FOLDER] [--profile student] [--sag 8 | --greedy] [options]',
+  description: [
+    'Student endpoint: TRAJECTORY_STUDIO_STUDENT_BASE_URLS, _MODEL, _FLAVOR (or the flags below); API key in TRAJECTORY_STUDIO_STUDENT_API_KEY or OPENAI_API_KEY. ' +
+      'Running the same command on the same --out resumes: questions already in the run folder are skipped. The folder holds manifest.json, trajectories/*.traj.jsonl and metrics.json.',
+  ],
   options: {
-    benchmarks: { type: 'string' },
-    domain: { type: 'string' },
-    out: { type: 'string' },
-    profile: { type: 'string' },
-    'student-url': { type: 'string' },
-    model: { type: 'string' },
-    flavor: { type: 'string' },
-    adapter: { type: 'string' },
-    sag: { type: 'string' },
-    greedy: { type: 'boolean' },
-    'shared-state': { type: 'boolean' },
-    'execute-duplicates': { type: 'boolean' },
+    benchmarks: {
+      type: 'string',
+      value: 'FILE[,FILE…]',
+      help: "benchmark files ({metadata, examples} JSON or JSONL) or benchmark-set files, comma-separated; the method's own test-set files are read as they are (domain from their data set)",
+    },
+    domain: { type: 'string', value: 'math|factual', help: 'the domain of benchmark files that name none' },
+    out: { type: 'string', value: 'DIR', help: 'run folder (default eval-runs/<time>)' },
+    profile: { type: 'string', value: 'NAME', help: 'endpoint profile to read from the environment: student (default), teacher or judge' },
+    'student-url': { type: 'string', value: 'URLS', help: 'base URL(s), comma-separated (…/v1)' },
+    model: { type: 'string', value: 'NAME', help: 'model or LoRA module name' },
+    flavor: { type: 'string', value: 'vllm|openai', help: 'what the server understands' },
+    adapter: { type: 'string', value: 'PATH', help: 'the trained adapter (folder or run.json): its manifest is kept with the run' },
+    sag: { type: 'string', value: 'N', help: `self-consistent action generation with N candidates per step (default ${sagDefaults.candidates})` },
+    greedy: { type: 'boolean', help: 'one action per step, greedy decoding' },
+    'shared-state': { type: 'boolean', help: "SAG candidates run one after another in one state (the reference's behaviour)" },
+    'execute-duplicates': {
+      type: 'boolean',
+      help: 'run every copy of a repeated candidate code (by default identical codes run once per step and share the outcome)',
+    },
     ...sagCliOptions,
-    compat: { type: 'string' },
-    temperature: { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    'max-steps': { type: 'string' },
-    index: { type: 'string' },
-    'retrieval-url': { type: 'string' },
-    mode: { type: 'string' },
-    isolation: { type: 'string' },
-    python: { type: 'string' },
-    concurrency: { type: 'string' },
-    limit: { type: 'string' },
-    sample: { type: 'string' },
-    judge: { type: 'boolean' },
-    'no-judge': { type: 'boolean' },
-    'judge-prompt': { type: 'string' },
-    'f1-threshold': { type: 'string' },
-    prompt: { type: 'string' },
-    'allow-settings-change': { type: 'boolean' },
-    'scripted-student': { type: 'string' },
-    json: { type: 'boolean' },
+    compat: {
+      type: 'string',
+      value: 'studio|reference',
+      help: "the profile the run follows (default studio). Both profiles' verdicts are stored and reported; this one counts for the headline accuracy. The reference samples every SAG candidate at once with exact vote keys (adaptive and normalized ignored)",
+    },
+    temperature: { type: 'string', value: 'T', help: `sampling temperature (SAG default ${sagDefaults.temperature})` },
+    'top-p': { type: 'string', value: 'P', help: `nucleus sampling share (SAG default ${sagDefaults.topP})` },
+    seed: { type: 'string', value: 'N', help: `sampling seed (SAG default ${sagDefaults.seed})` },
+    'max-tokens': { type: 'string', value: 'N', help: `most tokens per reply (SAG default ${sagDefaults.maxTokens})` },
+    'max-steps': { type: 'string', value: 'N', help: 'action steps before the fallback answer (default 5)' },
+    ...retrievalCliOptions,
+    ...searchModeCliOption,
+    ...sandboxCliOptions,
+    concurrency: { type: 'string', value: 'N', help: 'questions at once (default 8)' },
+    limit: { type: 'string', value: 'N', help: 'first N questions of each benchmark' },
+    sample: { type: 'string', value: 'N', help: 'a seeded sample of N questions of each benchmark' },
+    ...factualScoringCliOptions,
+    prompt: {
+      type: 'string',
+      value: 'NAME|FILE',
+      help: "agent prompt profile (default student), or a prompt YAML in the reference's format (FILE.yaml, FILE.yaml#system_prompt_short for another template of the file)",
+    },
+    ...promptsFolderCliOption,
+    'allow-settings-change': { type: 'boolean', help: 'resume a run folder made with other settings' },
+    'scripted-student': { type: 'string', value: 'LABEL', help: 'mark results as made by a scripted test student' },
+    json: { type: 'boolean', help: 'progress events as JSON lines' },
   },
   async run(args, io) {
     const config = await evalConfigFromArgs(args, io);
     const json = args.values.json === true;
-    const python = stringOption(args, 'python');
     const role = profileRole(stringOption(args, 'profile') ?? 'student');
+    const environment = cliRunEnvironment(args, io);
     const prepared = await prepareEvalRun(config, {
-      studentProfile: profileFromEnvironment(role, io.env),
-      judgeProfile: profileFromEnvironment('judge', io.env),
-      apiKeys: environmentApiKeys(io.env),
-      sandbox: { ...(python ? { interpreter: python } : {}), onWarning: (message) => io.stderr(`warning: ${message}\n`) },
+      studentProfile: environment.endpoint(role),
+      judgeProfile: environment.endpoint('judge'),
+      apiKeys: environment.apiKeys,
+      embeddingsApiKey: environment.embeddingsApiKey,
+      promptFolders: environment.promptFolders,
+      sandbox: { ...environment.sandbox, onWarning: (message) => io.stderr(`warning: ${message}\n`) },
       onRetry: (info) => {
         if (!json) io.stderr(`${io.isTty ? '\r\x1b[K' : ''}retrying a request to ${info.baseUrl} in ${Math.round(info.delayMs)} ms (attempt ${info.attempt} failed: ${info.error instanceof Error ? info.error.message : String(info.error)})\n`);
       },
@@ -244,8 +209,8 @@ export const evalCommand: CliCommand = {
 export const evalReportCommand: CliCommand = {
   name: 'eval report',
   summary: 'Print the per-benchmark table of an evaluation run folder (recomputed from its trajectories)',
-  usage: 'trajectory-studio eval report RUN_FOLDER [--json]',
-  options: { json: { type: 'boolean' } },
+  synopsis: 'trajectory-studio eval report RUN_FOLDER [--json]',
+  options: { json: { type: 'boolean', help: 'print the metrics and the triage counts as one JSON object' } },
   async run(args, io) {
     const folder = args.positionals[0];
     if (!folder) throw new CliUsageError('give the run folder');
@@ -263,7 +228,7 @@ export const evalReportCommand: CliCommand = {
 export const evalCompareCommand: CliCommand = {
   name: 'eval compare',
   summary: 'Compare two evaluation runs: per-benchmark deltas and the questions that flipped',
-  usage: 'trajectory-studio eval compare RUN_A RUN_B',
+  synopsis: 'trajectory-studio eval compare RUN_A RUN_B',
   options: {},
   async run(args, io) {
     const [a, b] = args.positionals;

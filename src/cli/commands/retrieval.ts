@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, type ParsedCliArgs, CliUsageError, numberOption, requiredStringOption, stringOption } from '../command';
+import { type CliCommand, type CliIo, type CliOptionSpecs, type ParsedCliArgs, CliUsageError, optionGroup, numberOption, requiredStringOption, stringOption } from '../command';
 import { type CorpusFormat, corpusFormats } from '../../retrieval/corpusFormats';
 import { type AnnOptions, defaultAnnQuery } from '../../retrieval/indexBuilder';
 import { type BuildProcessEvent, type IndexBuildRequest, type VectorSpec, buildIndexInWorker, embeddingsApiKeyVariable, runBuildRequest } from '../../retrieval/indexBuildProcess';
@@ -9,9 +9,10 @@ import { type SearchMode, LanceRetrievalBackend, describeIndex, searchModes } fr
 import { formatWebSearchResult } from '../../retrieval/webSearchText';
 import { serveRetrieval } from '../../retrieval/retrieveApi';
 import { formatBytes } from '../../retrieval/sizeText';
+import { embeddingsApiKeyFromEnvironment } from '../../runs/runEnvironment';
 
 function embeddingsApiKey(io: CliIo): string | undefined {
-  return io.env[embeddingsApiKeyVariable] ?? io.env.OPENAI_API_KEY;
+  return embeddingsApiKeyFromEnvironment(io.env);
 }
 
 function positiveIntegerOption(args: ParsedCliArgs, key: string): number | undefined {
@@ -42,57 +43,48 @@ function queryEmbedderFrom(args: ParsedCliArgs, io: CliIo): OpenAiEmbeddingsClie
   return undefined;
 }
 
+/** The query embedder flags (`index build` embeds passages with them too); read by {@link queryEmbedderFrom}. */
 const embeddingOptions = {
-  'embeddings-url': { type: 'string' },
-  'embeddings-model': { type: 'string' },
-  'onnx-model': { type: 'string' },
-  'query-prefix': { type: 'string' },
-  'passage-prefix': { type: 'string' },
-} as const;
+  'embeddings-url': { type: 'string', value: 'URL', help: 'OpenAI-compatible base URL (…/v1) of an embeddings server' },
+  'embeddings-model': { type: 'string', value: 'NAME', help: 'model name to send (required with --embeddings-url)' },
+  'onnx-model': { type: 'string', value: 'DIR', help: 'local ONNX model folder (needs @huggingface/transformers)' },
+  'query-prefix': { type: 'string', value: 'S', help: `prefix for queries (default ${JSON.stringify(e5Prefixes.query)})` },
+  'passage-prefix': { type: 'string', value: 'S', help: `prefix for passages (default ${JSON.stringify(e5Prefixes.passage)})` },
+} as const satisfies CliOptionSpecs;
+
+/** The same flags as the query embedder that overrides the one the index records. */
+const queryEmbedderOptions = optionGroup("Query embedder (default: the index's own)", embeddingOptions);
+
+const embeddingsKeyNote = 'API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENAI_API_KEY.';
 
 export const indexBuildCommand: CliCommand = {
   name: 'index build',
   summary: 'Build (or resume) a LanceDB retrieval index from a passage corpus',
-  usage: `trajectory-studio index build --corpus FILE --out DIR [options]
-
-  --corpus FILE            wiki-18 JSONL {id, contents}, JSONL {id, title, text}, or DPR TSV (id, text, title)
-  --out DIR                index folder; an interrupted build there resumes where it stopped
-  --format F               ${corpusFormats.join(' | ')} (default: detected from the file)
-  --name NAME              display name (default: the folder name)
-  --restart                discard what the folder holds and build from the start
-  --no-fts                 skip the full-text (BM25) index
-  --batch-size N           passages per write and per embedding round
-  Dense vectors (optional; BM25 needs none):
-  --embeddings-url URL     OpenAI-compatible base URL (…/v1) of an embeddings server
-  --embeddings-model NAME  model name to send (required with --embeddings-url)
-  --embeddings-concurrency N   requests in flight (default 4)
-  --onnx-model DIR         local ONNX model folder (needs @huggingface/transformers)
-  --faiss FILE             import vectors from a FAISS IndexFlatIP file, row i = corpus record i
-                           (give --embeddings-url/--embeddings-model too, to embed queries later)
-  --query-prefix S         default "query: "      --passage-prefix S   default "passage: "
-  --ann MODE               auto | none | ivf-pq (default auto: IVF_PQ from 20,000 rows)
-  --partitions N           IVF partitions (default √rows / 2)
-  --sub-vectors N          PQ sub-vectors (default dims / 4: 192 for 768-d)
-  --refine-factor N        IVF_PQ refine factor recorded for queries (default ${defaultAnnQuery.refineFactor})
-  --nprobes N              IVF_PQ partitions probed per query (default ${defaultAnnQuery.nprobes})
-API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENAI_API_KEY.`,
+  synopsis: 'trajectory-studio index build --corpus FILE --out DIR [options]',
   options: {
-    corpus: { type: 'string' },
-    out: { type: 'string' },
-    format: { type: 'string' },
-    name: { type: 'string' },
-    restart: { type: 'boolean' },
-    'no-fts': { type: 'boolean' },
-    'batch-size': { type: 'string' },
-    ...embeddingOptions,
-    'embeddings-concurrency': { type: 'string' },
-    faiss: { type: 'string' },
-    ann: { type: 'string' },
-    'refine-factor': { type: 'string' },
-    nprobes: { type: 'string' },
-    partitions: { type: 'string' },
-    'sub-vectors': { type: 'string' },
+    corpus: { type: 'string', value: 'FILE', help: 'wiki-18 JSONL {id, contents}, JSONL {id, title, text}, or DPR TSV (id, text, title)' },
+    out: { type: 'string', value: 'DIR', help: 'index folder; an interrupted build there resumes where it stopped' },
+    format: { type: 'string', value: corpusFormats.join('|'), help: 'corpus format (default: detected from the file)' },
+    name: { type: 'string', value: 'NAME', help: 'display name (default: the folder name)' },
+    restart: { type: 'boolean', help: 'discard what the folder holds and build from the start' },
+    'no-fts': { type: 'boolean', help: 'skip the full-text (BM25) index' },
+    'batch-size': { type: 'string', value: 'N', help: 'passages per write and per embedding round' },
+    ...optionGroup('Dense vectors (optional; BM25 needs none)', {
+      ...embeddingOptions,
+      'embeddings-concurrency': { type: 'string', value: 'N', help: 'requests in flight (default 4)' },
+      faiss: {
+        type: 'string',
+        value: 'FILE',
+        help: 'import vectors from a FAISS IndexFlatIP file, row i = corpus record i (give --embeddings-url/--embeddings-model too, to embed queries later)',
+      },
+      ann: { type: 'string', value: 'auto|none|ivf-pq', help: 'vector index (default auto: IVF_PQ from 20,000 rows)' },
+      partitions: { type: 'string', value: 'N', help: 'IVF partitions (default √rows / 2)' },
+      'sub-vectors': { type: 'string', value: 'N', help: 'PQ sub-vectors (default dims / 4: 192 for 768-d)' },
+      'refine-factor': { type: 'string', value: 'N', help: `IVF_PQ refine factor recorded for queries (default ${defaultAnnQuery.refineFactor})` },
+      nprobes: { type: 'string', value: 'N', help: `IVF_PQ partitions probed per query (default ${defaultAnnQuery.nprobes})` },
+    }),
   },
+  notes: [embeddingsKeyNote],
   async run(args, io) {
     const corpus = path.resolve(io.cwd, requiredStringOption(args, 'corpus'));
     const out = path.resolve(io.cwd, requiredStringOption(args, 'out'));
@@ -161,11 +153,11 @@ API key for the embeddings server: TRAJECTORY_STUDIO_EMBEDDINGS_API_KEY or OPENA
 export const indexBuildWorkerCommand: CliCommand = {
   name: 'index build-worker',
   summary: 'Run one index build as a worker process (started by "index build" and by VS Code)',
-  usage: `trajectory-studio index build-worker --request JSON
-
-Builds the index the request describes and writes every build event as one JSON line on stdout, then a
-"resources" line with the process's peak memory. The embeddings API key comes from ${embeddingsApiKeyVariable}.`,
-  options: { request: { type: 'string' } },
+  synopsis: 'trajectory-studio index build-worker --request JSON',
+  description: [
+    `Builds the index the request describes and writes every build event as one JSON line on stdout, then a "resources" line with the process's peak memory. The embeddings API key comes from ${embeddingsApiKeyVariable}.`,
+  ],
+  options: { request: { type: 'string', value: 'JSON', help: 'the build to run (an IndexBuildRequest: corpus, indexDir, and the build settings)' } },
   async run(args, io) {
     let request: IndexBuildRequest;
     try {
@@ -196,14 +188,18 @@ Builds the index the request describes and writes every build event as one JSON 
 export const indexSearchCommand: CliCommand = {
   name: 'index search',
   summary: 'Search a retrieval index (full-text, vector or hybrid)',
-  usage: `trajectory-studio index search DIR QUERY [options]
-
-  --mode M           fts | vector | hybrid (default: hybrid when the index has vectors, else fts)
-  --k N              passages to return (default 3)
-  --output F         web-search (the exact text the agent's web_search tool returns) | json | table (default)
-  --embeddings-url URL --embeddings-model NAME | --onnx-model DIR    query embedder, overriding the index's own
-  --query-prefix S   prefix for queries (default "query: ")`,
-  options: { mode: { type: 'string' }, k: { type: 'string' }, output: { type: 'string' }, ...embeddingOptions },
+  synopsis: 'trajectory-studio index search DIR QUERY [options]',
+  options: {
+    mode: { type: 'string', value: searchModes.join('|'), help: 'search mode (default: hybrid when the index has vectors, else fts)' },
+    k: { type: 'string', value: 'N', help: 'passages to return (default 3)' },
+    output: {
+      type: 'string',
+      value: 'web-search|json|table',
+      help: "web-search: the exact text the agent's web_search tool returns; json; table (default)",
+    },
+    ...queryEmbedderOptions,
+  },
+  notes: [embeddingsKeyNote],
   async run(args, io) {
     const [dir, ...words] = args.positionals;
     if (!dir || words.length === 0) throw new CliUsageError('give the index folder and the query');
@@ -239,8 +235,8 @@ export const indexSearchCommand: CliCommand = {
 export const indexInfoCommand: CliCommand = {
   name: 'index info',
   summary: 'Show what a retrieval index holds (rows, size, indexes, embedding model, build state)',
-  usage: 'trajectory-studio index info DIR [--json]',
-  options: { json: { type: 'boolean' } },
+  synopsis: 'trajectory-studio index info DIR [--json]',
+  options: { json: { type: 'boolean', help: 'print the summary as JSON' } },
   async run(args, io) {
     const [dir] = args.positionals;
     if (!dir) throw new CliUsageError('give the index folder');
@@ -268,13 +264,20 @@ export const indexInfoCommand: CliCommand = {
 export const serveRetrievalCommand: CliCommand = {
   name: 'serve-retrieval',
   summary: 'Serve a retrieval index over the community POST /retrieve API on 127.0.0.1',
-  usage: `trajectory-studio serve-retrieval --index DIR [--port 8000] [--mode fts|vector|hybrid] [query embedder options]
-
-Answers POST /retrieve {"queries":[…],"topk":3,"return_scores":true} and GET /health, on 127.0.0.1 only.
-
-  --prewarm auto|always|never   load the full-text indexes into memory at start (default auto: corpora up
-                                to 1 GB, when free memory allows; 1M passages take about 400 MB)`,
-  options: { index: { type: 'string' }, port: { type: 'string' }, mode: { type: 'string' }, prewarm: { type: 'string' }, ...embeddingOptions },
+  synopsis: 'trajectory-studio serve-retrieval --index DIR [--port 8000] [--mode fts|vector|hybrid] [query embedder options]',
+  description: ['Answers POST /retrieve {"queries":[…],"topk":3,"return_scores":true} and GET /health, on 127.0.0.1 only.'],
+  options: {
+    index: { type: 'string', value: 'DIR', help: 'the index folder to serve' },
+    port: { type: 'string', value: 'N', help: 'port on 127.0.0.1 (default 8000; 0 picks a free one)' },
+    mode: { type: 'string', value: searchModes.join('|'), help: 'search mode (default: hybrid when the index has vectors, else fts)' },
+    prewarm: {
+      type: 'string',
+      value: 'auto|always|never',
+      help: 'load the full-text indexes into memory at start (default auto: corpora up to 1 GB, when free memory allows; 1M passages take about 400 MB)',
+    },
+    ...queryEmbedderOptions,
+  },
+  notes: [embeddingsKeyNote],
   async run(args, io) {
     const prewarm = stringOption(args, 'prewarm') ?? 'auto';
     if (prewarm !== 'auto' && prewarm !== 'always' && prewarm !== 'never') throw new CliUsageError(`--prewarm must be auto, always or never, got "${prewarm}"`);

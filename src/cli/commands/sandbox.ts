@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CliCommand, type CliIo, CliUsageError, numberOption, type ParsedCliArgs, stringOption } from '../command';
-import { type RetrievalBackend } from '../../retrieval/types';
+import { retrievalCliOptions, retrievalFromArgs } from '../runEnvironmentArgs';
+import { type CliCommand, CliUsageError, numberOption, stringOption } from '../command';
 import { describeSandboxEnvironment, formatObservation, formatSandboxEnvironment, type IsolationSetting, type SandboxEpisode, startEpisode } from '../../sandbox/index';
 
 /** Splits a file into `# %%` cells (Jupytext/VS Code convention); a file without markers is one cell. */
@@ -15,47 +15,26 @@ export function splitCells(source: string): string[] {
 }
 
 /** Where `web_search` looks, when asked: a LanceDB index folder or a `/retrieve` server. */
-async function retrievalFromArgs(args: ParsedCliArgs, io: CliIo): Promise<(RetrievalBackend & { close?(): void }) | undefined> {
-  const index = stringOption(args, 'index');
-  const url = stringOption(args, 'retrieval-url');
-  if (index && url) throw new CliUsageError('give either --index or --retrieval-url, not both');
-  if (url) {
-    const { HttpRetrievalBackend } = await import('../../retrieval/retrieveApi');
-    return new HttpRetrievalBackend({ url });
-  }
-  if (!index) return undefined;
-  // LanceDB is a native module: load it only when an index is asked for.
-  const { LanceRetrievalBackend } = await import('../../retrieval/lanceIndex');
-  return LanceRetrievalBackend.open(path.resolve(io.cwd, index));
-}
 
 const modes: Record<string, IsolationSetting> = { bwrap: 'bwrap', rlimits: 'rlimits', auto: 'auto' };
 
 export const execCommand: CliCommand = {
   name: 'exec',
   summary: 'Run a Python file in a fresh sandbox episode and print each observation as the model would see it',
-  usage: [
-    'trajectory-studio exec FILE.py [--mode bwrap|rlimits|auto] [--steps] [--cpu-seconds N] [--wall-seconds N]',
-    '                              [--memory-mb N] [--interpreter PATH] [--any-import] [--index DIR | --retrieval-url URL]',
-    '  --steps          run each "# %%" cell as one agent step (state persists between them)',
-    '  --mode           isolation: bwrap (fail if it cannot run), rlimits (limits only), auto (default)',
-    '  --any-import     lift the import allowlist (the isolation still applies)',
-    '  --index DIR | --retrieval-url URL   where web_search looks (default: web_search raises an error)',
-    'Exit status: 0 when every step ran without error, 1 when a step failed, 2 on bad usage.',
-    'trajectory-studio exec --env   prints which interpreter and isolation the sandbox would use',
-  ].join('\n'),
+  synopsis: ['trajectory-studio exec FILE.py [--mode bwrap|rlimits|auto] [--steps] [--index DIR | --retrieval-url URL] [options]', 'trajectory-studio exec --env'],
   options: {
-    mode: { type: 'string' },
-    steps: { type: 'boolean' },
-    'cpu-seconds': { type: 'string' },
-    'wall-seconds': { type: 'string' },
-    'memory-mb': { type: 'string' },
-    interpreter: { type: 'string' },
-    'any-import': { type: 'boolean' },
-    env: { type: 'boolean' },
-    index: { type: 'string' },
-    'retrieval-url': { type: 'string' },
+    steps: { type: 'boolean', help: 'run each "# %%" cell as one agent step (state persists between them)' },
+    mode: { type: 'string', value: 'bwrap|rlimits|auto', help: 'isolation: bwrap (fail if it cannot run), rlimits (limits only), auto (default)' },
+    'cpu-seconds': { type: 'string', value: 'N', help: 'CPU time limit of each step (default 30)' },
+    'wall-seconds': { type: 'string', value: 'N', help: 'wall-clock limit of each step (default: twice the CPU limit, at least 5 s more)' },
+    'memory-mb': { type: 'string', value: 'N', help: 'memory limit in MB (default 2048)' },
+    interpreter: { type: 'string', value: 'PATH', help: 'the Python to run (default: TRAJECTORY_STUDIO_PYTHON, else python3)' },
+    'any-import': { type: 'boolean', help: 'lift the import allowlist (the isolation still applies)' },
+    env: { type: 'boolean', help: 'print which interpreter and isolation the sandbox would use, and run nothing' },
+    ...retrievalCliOptions,
+    index: { ...retrievalCliOptions.index, help: 'LanceDB index folder web_search looks in (default: web_search raises an error)' },
   },
+  notes: ['Exit status: 0 when every step ran without error, 1 when a step failed, 2 on bad usage.'],
   async run(args, io) {
     const modeName = stringOption(args, 'mode') ?? 'auto';
     const isolation = modes[modeName];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type CliCommand, type CliIo, CliUsageError, numberOption, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
+import { type CliCommand, type CliIo, type CliOptionSpecs, CliUsageError, numberOption, optionGroup, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
 import { type HostProfile, defaultKnownHostsFiles, parseHostProfiles, resolveHostProfile } from '../../training/hostProfile';
 import { type StepMetrics } from '../../training/metricsLog';
 import { type RunRecord, RunStore, finalRunStates } from '../../training/runRecord';
@@ -9,24 +9,32 @@ import { describeServing, startServing, stopServing } from '../../training/serve
 import { SessionPool } from '../../training/sessionPool';
 import { findStudioRoot, trainingScriptFiles } from '../../training/trainingScript';
 import { type FollowEvent, summarizeCheckReport, TrainingLauncher } from '../../training/trainingLauncher';
+import { formatDuration } from '../../environment/durationText';
 
 /** The CLI keeps its state in ~/.trajectory-studio (or $TRAJECTORY_STUDIO_HOME). */
 function studioHome(io: CliIo): string {
   return io.env.TRAJECTORY_STUDIO_HOME ?? join(homedir(), '.trajectory-studio');
 }
 
-const commonOptions = {
-  'hosts-file': { type: 'string' },
-  'accept-new-host-key': { type: 'boolean' },
-} as const;
+/** The flags every `train` command shares: where the host profiles are and how new host keys are treated. */
+const commonOptions = optionGroup('Hosts', {
+  'hosts-file': {
+    type: 'string',
+    value: 'F',
+    help: 'JSON array of host profiles (the same fields as the trajectoryStudio.training.hosts setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)',
+  },
+  'accept-new-host-key': {
+    type: 'boolean',
+    help: 'trust a host seen for the first time (its SHA256 fingerprint is printed); without it hosts missing from ~/.ssh/known_hosts are refused',
+  },
+} as const satisfies CliOptionSpecs);
 
-const commonUsage = [
-  '  --hosts-file F          JSON array of host profiles (the same fields as the trajectoryStudio.training.hosts',
-  '                          setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)',
-  '  --accept-new-host-key   trust a host seen for the first time (its SHA256 fingerprint is printed); without it',
-  '                          hosts missing from ~/.ssh/known_hosts are refused',
-  'An encrypted key\'s passphrase comes from TRAJECTORY_STUDIO_SSH_PASSPHRASE.',
-];
+const commonNotes = ["An encrypted key's passphrase comes from TRAJECTORY_STUDIO_SSH_PASSPHRASE."];
+
+/** `--interval` of the commands that can `--follow` a run. */
+const intervalOption = {
+  interval: { type: 'string', value: 'SECONDS', help: 'with --follow: how often the host is asked for new metrics (default 2)' },
+} as const satisfies CliOptionSpecs;
 
 interface TrainingContext {
   profiles: HostProfile[];
@@ -105,13 +113,6 @@ async function findRun(ctx: TrainingContext, args: ParsedCliArgs): Promise<RunRe
   throw new CliUsageError(`"${wanted}" matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}`);
 }
 
-function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '-';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
 
 export function formatStep(e: StepMetrics): string {
   const parts = [
@@ -123,7 +124,7 @@ export function formatStep(e: StepMetrics): string {
   if (e.grad_norm !== null && e.grad_norm !== undefined) parts.push(`grad ${e.grad_norm.toFixed(3)}`);
   if (e.tokens_per_s !== null && e.tokens_per_s !== undefined) parts.push(`${Math.round(e.tokens_per_s)} tok/s`);
   if (e.gpu_mem_gb !== null && e.gpu_mem_gb !== undefined) parts.push(`${e.gpu_mem_gb.toFixed(1)} GB`);
-  parts.push(`ETA ${formatDuration(e.eta_s)}`);
+  parts.push(`ETA ${formatDuration(e.eta_s === null || e.eta_s === undefined ? undefined : e.eta_s * 1000, '-')}`);
   return parts.join('  ');
 }
 
@@ -165,32 +166,25 @@ function overridesFrom(args: ParsedCliArgs): Record<string, string | number | bo
 export const trainLaunchCommand: CliCommand = {
   name: 'train launch',
   summary: 'Upload exported chat JSONL and the LoRA script to an SSH host, check it there, and start training',
-  usage: [
-    'trajectory-studio train launch --host NAME --data FILE.jsonl --base-model ID [options]',
-    '',
-    '  --host NAME            host profile to train on',
-    '  --data FILE            chat JSONL from `trajectory-studio export --format openai`',
-    '  --base-model ID        the student (Hugging Face id or a folder on the host)',
-    '  --name TEXT            a name for the run (part of its id)',
-    '  --set key=value        training option, repeatable (e.g. --set epochs=3 --set learning-rate=1e-4)',
-    '  --skip-check           do not run `train_lora.py --check` on the host first',
-    '  --follow               print metrics until the run ends (Ctrl-C stops following, not the run)',
-    '  --script FILE          upload and run this program instead of the bundled train_lora.py (repeatable;',
-    '                         the first is the entry point)',
-    ...commonUsage,
-  ].join('\n'),
+  synopsis: 'trajectory-studio train launch --host NAME --data FILE.jsonl --base-model ID [options]',
   options: {
+    host: { type: 'string', value: 'NAME', help: 'host profile to train on' },
+    data: { type: 'string', value: 'FILE', help: 'chat JSONL from `trajectory-studio export --format openai`' },
+    'base-model': { type: 'string', value: 'ID', help: 'the student (Hugging Face id or a folder on the host)' },
+    name: { type: 'string', value: 'TEXT', help: 'a name for the run (part of its id)' },
+    set: { type: 'string', value: 'key=value', multiple: true, help: 'training option, e.g. --set epochs=3 --set learning-rate=1e-4' },
+    'skip-check': { type: 'boolean', help: 'do not run `train_lora.py --check` on the host first' },
+    follow: { type: 'boolean', help: 'print metrics until the run ends (Ctrl-C stops following, not the run)' },
+    ...intervalOption,
+    script: {
+      type: 'string',
+      value: 'FILE',
+      multiple: true,
+      help: 'upload and run this program instead of the bundled train_lora.py; the first is the entry point',
+    },
     ...commonOptions,
-    host: { type: 'string' },
-    data: { type: 'string' },
-    'base-model': { type: 'string' },
-    name: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    'skip-check': { type: 'boolean' },
-    follow: { type: 'boolean' },
-    script: { type: 'string', multiple: true },
-    interval: { type: 'string' },
   },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const profile = ctx.profile(requiredStringOption(args, 'host'));
@@ -223,8 +217,9 @@ export const trainLaunchCommand: CliCommand = {
 export const trainStatusCommand: CliCommand = {
   name: 'train status',
   summary: 'List recorded training runs, or show one run\'s state and latest metrics from its host',
-  usage: ['trajectory-studio train status [RUN] [--refresh]', '', '  --refresh   ask each host for the state of every unfinished run', ...commonUsage].join('\n'),
-  options: { ...commonOptions, refresh: { type: 'boolean' } },
+  synopsis: 'trajectory-studio train status [RUN] [--refresh]',
+  options: { refresh: { type: 'boolean', help: 'ask each host for the state of every unfinished run' }, ...commonOptions },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       if (args.positionals.length === 0) {
@@ -261,8 +256,14 @@ export const trainStatusCommand: CliCommand = {
 export const trainLogsCommand: CliCommand = {
   name: 'train logs',
   summary: 'Print the end of a run\'s console output, or follow its metrics until it ends',
-  usage: ['trajectory-studio train logs RUN [--bytes N] [--follow]', '', '  --bytes N   how much of the end of the log (default 16384)', '  --follow    print metrics as they arrive until the run ends', ...commonUsage].join('\n'),
-  options: { ...commonOptions, bytes: { type: 'string' }, follow: { type: 'boolean' }, interval: { type: 'string' } },
+  synopsis: 'trajectory-studio train logs RUN [--bytes N] [--follow]',
+  options: {
+    bytes: { type: 'string', value: 'N', help: 'how much of the end of the log (default 16384)' },
+    follow: { type: 'boolean', help: 'print metrics as they arrive until the run ends' },
+    ...intervalOption,
+    ...commonOptions,
+  },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const run = await findRun(ctx, args);
@@ -276,8 +277,9 @@ export const trainLogsCommand: CliCommand = {
 export const trainCancelCommand: CliCommand = {
   name: 'train cancel',
   summary: 'Stop a run (it saves a checkpoint), and verify that none of its processes are left',
-  usage: ['trajectory-studio train cancel RUN [--grace SECONDS]', '', '  --grace S   how long the trainer may take to checkpoint before it is killed (default 60)', ...commonUsage].join('\n'),
-  options: { ...commonOptions, grace: { type: 'string' } },
+  synopsis: 'trajectory-studio train cancel RUN [--grace SECONDS]',
+  options: { grace: { type: 'string', value: 'SECONDS', help: 'how long the trainer may take to checkpoint before it is killed (default 60)' }, ...commonOptions },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const run = await findRun(ctx, args);
@@ -291,8 +293,9 @@ export const trainCancelCommand: CliCommand = {
 export const trainResumeCommand: CliCommand = {
   name: 'train resume',
   summary: 'Start a stopped run again from its latest checkpoint',
-  usage: ['trajectory-studio train resume RUN [--follow]', ...commonUsage].join('\n'),
-  options: { ...commonOptions, follow: { type: 'boolean' }, interval: { type: 'string' } },
+  synopsis: 'trajectory-studio train resume RUN [--follow]',
+  options: { follow: { type: 'boolean', help: 'print metrics until the run ends (Ctrl-C stops following, not the run)' }, ...intervalOption, ...commonOptions },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const run = await ctx.launcher.resume(await findRun(ctx, args));
@@ -306,8 +309,9 @@ export const trainResumeCommand: CliCommand = {
 export const trainDownloadCommand: CliCommand = {
   name: 'train download',
   summary: 'Download a finished run\'s LoRA adapter (with its manifest and metrics)',
-  usage: ['trajectory-studio train download RUN [--out DIR]', '', '  --out DIR   where to put <run id>/adapter (default ./adapters)', ...commonUsage].join('\n'),
-  options: { ...commonOptions, out: { type: 'string' } },
+  synopsis: 'trajectory-studio train download RUN [--out DIR]',
+  options: { out: { type: 'string', value: 'DIR', help: 'where to put <run id>/adapter (default ./adapters)' }, ...commonOptions },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const run = await findRun(ctx, args);
@@ -321,16 +325,15 @@ export const trainDownloadCommand: CliCommand = {
 export const trainServeCommand: CliCommand = {
   name: 'train serve',
   summary: 'Print (or run) the vLLM command that serves a run\'s adapter, and the SSH port forward to reach it',
-  usage: [
-    'trajectory-studio train serve RUN [--name student] [--port 8001] [--local-port 8001] [--start]',
-    '',
-    '  --name N          LoRA module name the student profile requests (default student)',
-    '  --port P          port vLLM listens on, on the host\'s 127.0.0.1 (default 8001)',
-    '  --local-port P    local port forwarded to it (default 8001)',
-    '  --start           start vLLM on the host and hold the forward until Ctrl-C (then stop vLLM)',
-    ...commonUsage,
-  ].join('\n'),
-  options: { ...commonOptions, name: { type: 'string' }, port: { type: 'string' }, 'local-port': { type: 'string' }, start: { type: 'boolean' } },
+  synopsis: 'trajectory-studio train serve RUN [--name student] [--port 8001] [--local-port 8001] [--start]',
+  options: {
+    name: { type: 'string', value: 'N', help: 'LoRA module name the student profile requests (default student)' },
+    port: { type: 'string', value: 'P', help: "port vLLM listens on, on the host's 127.0.0.1 (default 8001)" },
+    'local-port': { type: 'string', value: 'P', help: 'local port forwarded to it (default 8001)' },
+    start: { type: 'boolean', help: 'start vLLM on the host and hold the forward until Ctrl-C (then stop vLLM)' },
+    ...commonOptions,
+  },
+  notes: commonNotes,
   run(args, io) {
     return withContext(args, io, async (ctx) => {
       const run = await findRun(ctx, args);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, CliUsageError, listOption, numberOption, optionalIntOption, type ParsedCliArgs, stringOption } from '../command';
-import { sftPromptFrom } from '../sftPromptOption';
+import { sftPromptCliOption, sftPromptFrom } from '../sftPromptOption';
 import { defaultTriageMaxLength, type TriageOptions } from '../../triage/checks';
 import { triageFile, type TriagedRecord } from '../../triage/fileTriage';
 import { flagTitle, type FlagSeverity, isTriageRuleId, severityWeight, TRIAGE_RULE_IDS, type TriageFlag } from '../../triage/flags';
@@ -80,37 +80,29 @@ function formatFlag(f: TriageFlag): string {
 export const triageCommand: CliCommand = {
   name: 'triage',
   summary: 'Flag the steps a careful reviewer would question (ungrounded answers, typed answers, ignored errors, …), with counts by rule',
-  usage: [
-    'trajectory-studio triage <file.traj.jsonl>... [--sort file|risk] [--limit N] [--rule ID...] [--json] [options]',
-    '',
-    '  --sort S             list flagged trajectories in file order (default) or highest risk first',
-    '  --limit N            list at most N flagged trajectories per file (default 50; 0 lists none); counts are always complete',
-    '  --rule ID            list only trajectories with these rules (repeatable or comma-separated)',
-    '  --json               JSON Lines: {"kind":"trajectory",…} per flagged trajectory, then {"kind":"summary",…} per file',
-    '  --max-length N       also flag trajectories whose training text exceeds N tokens (Qwen2.5 tokenizer; the method trains with 10240)',
-    '  --prompt-profile P   prompt profile whose system prompt and task suffix the training text uses (default student)',
-    '  --allow-unboxed      do not flag math answers without \\boxed{}',
-    '  --low-agreement X    flag SAG steps whose winning group holds at most this share of the candidates (default 0.5)',
-    '  --fail-on S          exit 1 when any flag has severity S or higher (high, medium, low)',
-    '  --rubric R           first judge each trajectory with the rubric file R (the judge endpoint from TRAJECTORY_STUDIO_JUDGE_*);',
-    '                       findings are saved into the file (cached: unchanged trajectories are not judged again) and flagged as rubric:<criterion>',
-    '  --concurrency N      rubric requests at once (default 4)',
-    '',
-    `Rules: ${TRIAGE_RULE_IDS.join(', ')}.`,
-  ].join('\n'),
+  synopsis: 'trajectory-studio triage <file.traj.jsonl>... [--sort file|risk] [--limit N] [--rule ID...] [--json] [options]',
   options: {
-    sort: { type: 'string' },
-    limit: { type: 'string' },
-    rule: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-    'max-length': { type: 'string' },
-    'prompt-profile': { type: 'string' },
-    'allow-unboxed': { type: 'boolean' },
-    'low-agreement': { type: 'string' },
-    'fail-on': { type: 'string' },
-    rubric: { type: 'string' },
-    concurrency: { type: 'string' },
+    sort: { type: 'string', value: 'file|risk', help: 'list flagged trajectories in file order (default) or highest risk first' },
+    limit: { type: 'string', value: 'N', help: 'list at most N flagged trajectories per file (default 50; 0 lists none); counts are always complete' },
+    rule: { type: 'string', value: 'ID', multiple: true, help: 'list only trajectories with these rules, comma-separated' },
+    json: { type: 'boolean', help: 'JSON Lines: {"kind":"trajectory",…} per flagged trajectory, then {"kind":"summary",…} per file' },
+    'max-length': {
+      type: 'string',
+      value: 'N',
+      help: 'also flag trajectories whose training text exceeds N tokens (Qwen2.5 tokenizer; the method trains with 10240)',
+    },
+    ...sftPromptCliOption,
+    'allow-unboxed': { type: 'boolean', help: 'do not flag math answers without \\boxed{}' },
+    'low-agreement': { type: 'string', value: 'X', help: 'flag SAG steps whose winning group holds at most this share of the candidates (default 0.5)' },
+    'fail-on': { type: 'string', value: 'S', help: 'exit 1 when any flag has severity S or higher (high, medium, low)' },
+    rubric: {
+      type: 'string',
+      value: 'R',
+      help: 'first judge each trajectory with the rubric file R (the judge endpoint from TRAJECTORY_STUDIO_JUDGE_*); findings are saved into the file (cached: unchanged trajectories are not judged again) and flagged as rubric:<criterion>',
+    },
+    concurrency: { type: 'string', value: 'N', help: 'rubric requests at once (default 4)' },
   },
+  notes: [`Rules: ${TRIAGE_RULE_IDS.join(', ')}.`],
   async run(args, io) {
     if (args.positionals.length === 0) throw new CliUsageError('give at least one trajectory file');
     const sort = stringOption(args, 'sort') ?? 'file';

@@ -4,7 +4,7 @@ import { describeRuntime } from '../../environment/runtime';
 export const versionCommand: CliCommand = {
   name: 'version',
   summary: 'Print the version of Trajectory Studio and of the runtime it uses',
-  usage: 'trajectory-studio version',
+  synopsis: 'trajectory-studio version',
   options: {},
   run(_args, io) {
     io.stdout(`${describeRuntime()}\n`);
