@@ -1,7 +1,7 @@
 import { type ChatRequest, type ChatResult, type SamplingSettings } from '../llm/types';
 import { type EndpointProfile, greedySampling, sagSampling } from '../llm/profiles';
 import { DEFAULT_ALLOWED_IMPORTS } from '../sandbox/prepare';
-import { formatErrorText } from '../sandbox/observation';
+import { formatErrorText } from '../trajectory/observationFormat';
 import { type Compatibility } from '../trajectory/compatibility';
 import { observationTextOf, observationTurn } from '../trajectory/observationText';
 import { MISSING_CODE_BLOCK_TYPE } from '../trajectory/stepErrors';
@@ -21,7 +21,7 @@ import {
 } from '../trajectory/schema';
 import { actionMessages, fallbackMessages, type StepTurns } from './agentMessages';
 import { type AdaptiveSag, type AdaptiveStopReason } from './candidateVote';
-import { ACTION_STOP_SEQUENCES, type ExtractedCode, extractCode, extractThought, storedModelOutput } from './codeParsing';
+import { ACTION_STOP_SEQUENCES, type ExtractedCode, extractCode, extractThought, storedModelOutput } from '../trajectory/replyParsing';
 import { runSagStep, sagStepFields } from './sagStep';
 import { type VoteKeyMode } from './voteKeys';
 import { type PromptProfile, promptProfileHash, renderSystemPrompt } from './promptProfiles';

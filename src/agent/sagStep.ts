@@ -1,10 +1,10 @@
 import { type ChatResult, type SamplingSettings } from '../llm/types';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
-import { voteOutputOf } from '../sandbox/observation';
+import { voteOutputOf } from '../trajectory/observationFormat';
 import { type CandidateIsolation, type ExecOutcome, type PythonEpisode } from '../sandbox/types';
 import { type SagCandidate, type SagRound, type Step } from '../trajectory/schema';
 import { type AdaptiveSag, type AdaptiveStopReason, adaptiveStop, roundSeed, roundSizeOf, type VoteResult, voteOnCandidates } from './candidateVote';
-import { type ExtractedCode, extractCode, storedModelOutput } from './codeParsing';
+import { type ExtractedCode, extractCode, storedModelOutput } from '../trajectory/replyParsing';
 import { type VoteKeyMode, voteKeysOf } from './voteKeys';
 
 /** How one SAG step samples, executes and votes (see `AgentMode`). */

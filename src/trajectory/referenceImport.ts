@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { readJsonLines, type LineProblem } from './jsonlLines';
 import { MISSING_CODE_BLOCK_TYPE } from './stepErrors';
 import { newTrajectory, type Observation, type Step, type StepError, type TaskDomain, type Trajectory } from './schema';
+import { codeBlocks, extractThought } from './replyParsing';
 
 /**
  * Imports the saved records of the method's reference implementation (a smolagents fork), so the
@@ -141,21 +142,6 @@ function fallbackReplyOf(log: unknown, field: string): string | undefined {
   return last.text;
 }
 
-/** Every fenced block as METHOD §2 extracts them, stripped and joined by a blank line. */
-export function extractCodeBlocks(text: string): string | undefined {
-  const blocks = [...text.matchAll(/```(?:py|python)?\n(.*?)\n```/gs)].map((m) => m[1].trim());
-  return blocks.length ? blocks.join('\n\n') : undefined;
-}
-
-/** The text after `Thought:` up to `Code:` (or up to the first fence). */
-export function extractThought(text: string): string {
-  const start = text.search(/Thought:/);
-  const from = start === -1 ? 0 : start + 'Thought:'.length;
-  const rest = text.slice(from);
-  const codeAt = rest.search(/\n?Code:|```/);
-  return (codeAt === -1 ? rest : rest.slice(0, codeAt)).trim();
-}
-
 const RETRY_TAIL = /\nNow let's retry:[\s\S]*$/;
 
 /** Reads an error observation's text back into the sandbox's error shape. */
@@ -248,7 +234,7 @@ export function trajectoryFromReferenceRecord(value: unknown, line: number, opti
       continue;
     }
     if (m.role === 'assistant') {
-      steps.push({ thought: extractThought(m.text), code: extractCodeBlocks(m.text) ?? '', modelOutput: m.text });
+      steps.push({ thought: extractThought(m.text), code: codeBlocks(m.text) ?? '', modelOutput: m.text });
       continue;
     }
     if (m.role === 'tool-response' || m.role === 'user') {

@@ -33,10 +33,16 @@ export type ExtractedCode =
   /** No fenced block: the whole reply, to be run if it parses as Python (a parse error means "no code"). */
   | { kind: 'whole-text'; code: string };
 
+/** Every ```py / ```python / ``` block of a reply as written, stripped and joined by a blank line; undefined when there is none. */
+export function codeBlocks(text: string): string | undefined {
+  const blocks = [...text.matchAll(codeBlockPattern)].map((m) => m[1].trim());
+  return blocks.length > 0 ? blocks.join('\n\n') : undefined;
+}
+
 /** Finds the code of a reply: every ```py / ```python / ``` block; otherwise the whole text. */
 export function extractCode(text: string): ExtractedCode {
-  const blocks = [...text.matchAll(codeBlockPattern)].map((m) => m[1].trim());
-  if (blocks.length > 0) return { kind: 'blocks', code: fixFinalAnswerAssignment(blocks.join('\n\n')) };
+  const blocks = codeBlocks(text);
+  if (blocks !== undefined) return { kind: 'blocks', code: fixFinalAnswerAssignment(blocks) };
   return { kind: 'whole-text', code: fixFinalAnswerAssignment(text.trim()) };
 }
 

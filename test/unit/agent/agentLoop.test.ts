@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentEpisodeEvents, type AgentEvent, runAgentEpisode, type AgentEpisodeOptions } from '../../../src/agent/agentLoop';
-import { ACTION_STOP_SEQUENCES, extractCode } from '../../../src/agent/codeParsing';
+import { ACTION_STOP_SEQUENCES, extractCode } from '../../../src/trajectory/replyParsing';
 import { loadPromptProfile, type PromptProfile } from '../../../src/agent/promptProfiles';
 import { taskTurn } from '../../../src/agent/agentMessages';
 import { ModelEndpoint } from '../../../src/llm/modelEndpoint';
 import { defaultProfile } from '../../../src/llm/profiles';
 import { startEpisode } from '../../../src/sandbox/index';
-import { RETRY_INSTRUCTION } from '../../../src/sandbox/observation';
+import { RETRY_INSTRUCTION } from '../../../src/trajectory/observationFormat';
 import { type RetrievedPassage } from '../../../src/retrieval/types';
 import { formatWebSearchResult } from '../../../src/retrieval/webSearchText';
 import { trajectorySchema, type Task } from '../../../src/trajectory/schema';

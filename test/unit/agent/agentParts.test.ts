@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extractCode, extractThought, FINAL_ANSWER_VARIABLE, fixFinalAnswerAssignment, storedModelOutput } from '../../../src/agent/codeParsing';
+import { extractCode, extractThought, FINAL_ANSWER_VARIABLE, fixFinalAnswerAssignment, storedModelOutput } from '../../../src/trajectory/replyParsing';
 import { voteOnCandidates } from '../../../src/agent/candidateVote';
 import { actionMessages, fallbackMessages, mergeAdjacentTurns, taskTurn } from '../../../src/agent/agentMessages';
 import { listPromptProfiles, loadPromptProfile, parsePromptProfile, PromptProfileError, renderSystemPrompt } from '../../../src/agent/promptProfiles';
