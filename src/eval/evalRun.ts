@@ -1,11 +1,8 @@
-import { setMaxListeners } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { type AgentEvent } from '../agent/agentLoop';
 import { type AnswerScorerOptions, judgementFromVerdicts, scoreAnswerByProfile } from '../scoring/answerScorer';
-import { sampleTasks } from '../teacher/questionSet';
+import { sampleTasks } from '../trajectory/questionSet';
 import { TrajectoryAppender } from '../trajectory/jsonlWriters';
 import { newTrajectory, type Task, type Trajectory } from '../trajectory/schema';
 import { type Benchmark, readBenchmarks } from './benchmarks';
@@ -19,13 +16,11 @@ import {
   manifestFile,
   readEvalManifest,
   trajectoryFileName,
-  writeJsonAtomically,
 } from './evalConfig';
 import { type EvalTrajectoryMeta } from './metrics';
 import { type RunResults, writeRunMetrics } from './runResults';
-import { AsyncEventQueue } from '../runs/asyncEventQueue';
-import { fileExists } from '../runs/runFiles';
-import { startWorkerPool } from '../runs/workerPool';
+import { writeJsonDurably } from '../runs/durableFile';
+import { type QuestionWork, remainingMs, runQuestions, writtenRecords } from '../runs/questionRun';
 
 /** One question's episode as the run needs it: the student agent behind a function. */
 export interface EvalEpisodeInput {
@@ -75,23 +70,6 @@ export type EvalRunEvent =
   | { type: 'start'; message: string; fraction: number; snapshot: EvalRunSnapshot; runFolder: string; notes: string[] }
   | { type: 'question'; message: string; fraction: number; snapshot: EvalRunSnapshot; benchmark: string; taskId: string; correct: boolean; runError?: string }
   | { type: 'end'; message: string; fraction: number; snapshot: EvalRunSnapshot; cancelled: boolean; results: RunResults };
-
-/** Task ids already in a trajectory file, read line by line without keeping the records. */
-async function finishedTaskIds(file: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  if (!(await fileExists(file))) return ids;
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    try {
-      const value = JSON.parse(line) as { task?: { id?: unknown } };
-      if (typeof value.task?.id === 'string') ids.add(value.task.id);
-    } catch {
-      // a torn last line is set aside by the appender; the question runs again
-    }
-  }
-  return ids;
-}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -170,7 +148,7 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
   };
   const session: EvalSession = { startedAt: new Date(now()).toISOString(), attempted: 0, failures: 0, cancelled: false, wallMs: 0 };
   manifest.sessions.push(session);
-  await writeJsonAtomically(manifestFile(config.runFolder), manifest);
+  await writeJsonDurably(manifestFile(config.runFolder), manifest);
 
   const appenders: TrajectoryAppender[] = [];
   const pending: PendingQuestion[] = [];
@@ -179,7 +157,7 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
   try {
     for (const s of selections) {
       const file = path.join(config.runFolder, s.file);
-      const done = await finishedTaskIds(file);
+      const done = new Set((await writtenRecords(file)).records.map((r) => r.taskId));
       const appender = await TrajectoryAppender.open(file);
       appenders.push(appender);
       if (appender.tornTail) notes.push(`${s.file}: an incomplete last line (${appender.tornTail.bytes} bytes) was moved to ${appender.tornTail.setAsidePath}; that question runs again`);
@@ -208,7 +186,7 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
       correct,
       failures: session.failures,
       elapsedMs,
-      ...(doneThisRun > 0 ? { etaMs: ((total - finished) * elapsedMs) / doneThisRun } : {}),
+      etaMs: remainingMs(total - finished, doneThisRun, elapsedMs),
       completionTokens,
       tokensPerSecond: (completionTokens * 1000) / elapsedMs,
     };
@@ -224,16 +202,7 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
     notes,
   };
 
-  const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(outerSignal.reason);
-  if (outerSignal.aborted) controller.abort(outerSignal.reason);
-  outerSignal.addEventListener('abort', onOuterAbort, { once: true });
-  const signal = controller.signal;
-  // Every question in flight listens on this signal (model requests, Python steps): many listeners are expected.
-  setMaxListeners(Math.max(10, config.concurrency * 8), signal);
-  const queue = new AsyncEventQueue<EvalRunEvent>();
-
-  const runOne = async (q: PendingQuestion): Promise<void> => {
+  const runOne = async (q: PendingQuestion, { signal, emit }: QuestionWork<EvalRunEvent>): Promise<void> => {
     const started = now();
     let trajectory: Trajectory;
     let runError: string | undefined;
@@ -267,7 +236,7 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
     if (isCorrect) correct++;
     if (runError !== undefined) session.failures++;
     completionTokens += trajectory.steps.reduce((n, s) => n + (s.tokens?.completion ?? 0), 0);
-    queue.push({
+    emit({
       type: 'question',
       message: `${q.benchmark.name}/${q.task.id}: ${isCorrect ? 'correct' : 'wrong'}${runError ? ` (${runError})` : ''}`,
       fraction: fraction(),
@@ -279,24 +248,19 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
     });
   };
 
-  const pool = startWorkerPool(pending, config.concurrency, controller, runOne, () => queue.end());
-
-  let cancelled = false;
-  try {
-    for await (const event of queue.drain()) yield event;
-    await pool.all;
-  } finally {
-    // Also reached when the consumer stops iterating early: stop the workers and settle the files.
-    ({ cancelled } = await pool.settle());
-    outerSignal.removeEventListener('abort', onOuterAbort);
-    await Promise.all(appenders.map((a) => a.close()));
-    session.finishedAt = new Date(now()).toISOString();
-    session.cancelled = cancelled;
-    session.wallMs = now() - startedMs;
-    await writeJsonAtomically(manifestFile(config.runFolder), manifest);
-  }
-  const workerError = pool.firstError();
-  if (workerError !== undefined) throw workerError instanceof Error ? workerError : new Error(errorMessage(workerError));
+  const { cancelled } = yield* runQuestions({
+    pending,
+    concurrency: config.concurrency,
+    signal: outerSignal,
+    runOne,
+    settle: async (cancelled) => {
+      await Promise.all(appenders.map((a) => a.close()));
+      session.finishedAt = new Date(now()).toISOString();
+      session.cancelled = cancelled;
+      session.wallMs = now() - startedMs;
+      await writeJsonDurably(manifestFile(config.runFolder), manifest);
+    },
+  });
 
   const results = await writeRunMetrics(config.runFolder);
   const snap = snapshot();

@@ -1,14 +1,11 @@
-import { setMaxListeners } from 'node:events';
 import { type AgentEvent } from '../agent/agentLoop';
-import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { type AnswerScorerOptions, judgementFromVerdicts, scoreAnswerByProfile } from '../scoring/answerScorer';
 import { type Origin, type Task, type Trajectory, newTrajectory } from '../trajectory/schema';
 import { setRecordsAside, TrajectoryAppender } from '../trajectory/jsonlWriters';
 import { type CotModel, requestFirstThought } from './firstThoughtPrefix';
-import { readQuestionSet, sampleTasks } from './questionSet';
+import { readQuestionSet, sampleTasks } from '../trajectory/questionSet';
 import {
   incompatibleSettings,
   readManifest,
@@ -19,9 +16,8 @@ import {
 } from './runConfig';
 import { decideTeacherFilter, type FilterDecision } from './trajectoryFilter';
 import { summarizeTeacherFile, type TeacherRunSummary } from './runSummary';
-import { AsyncEventQueue } from '../runs/asyncEventQueue';
 import { fileExists } from '../runs/runFiles';
-import { startWorkerPool } from '../runs/workerPool';
+import { type QuestionWork, remainingMs, runQuestions, writtenRecords } from '../runs/questionRun';
 
 /** One agent episode as the teacher run needs it: the agent loop (src/agent/) behind a function. */
 export interface TeacherEpisodeInput {
@@ -87,37 +83,14 @@ export type TeacherRunEvent =
   | { type: 'question'; message: string; fraction: number; snapshot: TeacherRunSnapshot; taskId: string; decision: FilterDecision }
   | { type: 'end'; message: string; fraction: number; snapshot: TeacherRunSnapshot; cancelled: boolean; summary: TeacherRunSummary };
 
-interface ExistingRecord {
-  taskId: string;
-  failed: boolean;
-}
-
-/** Task ids already in the output file, read line by line without keeping the records. */
-async function existingRecords(file: string): Promise<{ records: ExistingRecord[]; unreadable: number }> {
-  const records: ExistingRecord[] = [];
-  let unreadable = 0;
-  if (!(await fileExists(file))) return { records, unreadable };
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    try {
-      const value = JSON.parse(line) as { task?: { id?: unknown }; meta?: { teacherFilter?: { verdict?: unknown } } };
-      if (typeof value.task?.id !== 'string') {
-        unreadable++;
-        continue;
-      }
-      records.push({ taskId: value.task.id, failed: value.meta?.teacherFilter?.verdict === 'run-error' });
-    } catch {
-      // A torn last line is set aside by the appender; others stay in the file for the user to see.
-      unreadable++;
-    }
-  }
-  return { records, unreadable };
+/** Whether a written record is a question that failed with a run error (Retry Failed runs those again). */
+function failedRun(value: Record<string, unknown>): boolean {
+  return (value as { meta?: { teacherFilter?: { verdict?: unknown } } }).meta?.teacherFilter?.verdict === 'run-error';
 }
 
 /** Takes the records of failed questions out of the output file into a side file (see {@link setRecordsAside}). */
 function setFailedRecordsAside(file: string, nowMs: number): Promise<{ count: number; sideFile?: string }> {
-  return setRecordsAside(file, (value) => (value as { meta?: { teacherFilter?: { verdict?: unknown } } }).meta?.teacherFilter?.verdict === 'run-error', nowMs);
+  return setRecordsAside(file, (value) => failedRun(value as Record<string, unknown>), nowMs);
 }
 
 function errorMessage(err: unknown): string {
@@ -178,10 +151,10 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
     notes.push(aside.count ? `retrying ${aside.count} failed question(s); their old records were moved to ${aside.sideFile}` : 'no failed questions to retry');
   }
 
-  const existing = await existingRecords(config.outputFile);
+  const existing = await writtenRecords(config.outputFile, failedRun);
   if (existing.unreadable) notes.push(`${existing.unreadable} line(s) of ${config.outputFile} could not be read; they are kept as they are`);
   const finished = new Set(existing.records.filter((r) => selectedIds.has(r.taskId)).map((r) => r.taskId));
-  const earlierFailures = existing.records.filter((r) => r.failed && selectedIds.has(r.taskId)).length;
+  const earlierFailures = existing.records.filter((r) => r.info && selectedIds.has(r.taskId)).length;
   const pending = tasks.filter((t) => !finished.has(t.id));
 
   const manifest: TeacherManifest = {
@@ -223,7 +196,7 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
       accepted: run.accepted,
       failures: run.failures + earlierFailures,
       elapsedMs,
-      etaMs: doneThisRun > 0 ? (remaining * elapsedMs) / doneThisRun : undefined,
+      etaMs: remainingMs(remaining, doneThisRun, elapsedMs),
       tokensPerSecond: (run.completionTokens * 1000) / elapsedMs,
       promptTokens: run.promptTokens,
       completionTokens: run.completionTokens,
@@ -241,16 +214,7 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
     notes,
   };
 
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(outerSignal.reason);
-  if (outerSignal.aborted) controller.abort(outerSignal.reason);
-  outerSignal.addEventListener('abort', onOuterAbort, { once: true });
-  const signal = controller.signal;
-  // Every request in flight listens for the abort; with many questions at once that is many listeners.
-  setMaxListeners(Math.max(10, config.concurrency * 8), signal);
-  const channel = new AsyncEventQueue<TeacherRunEvent>();
-
-  const runOne = async (task: Task): Promise<void> => {
+  const runOne = async (task: Task, { signal, emit }: QuestionWork<TeacherRunEvent>): Promise<void> => {
     const started = now();
     const baseOrigin: Origin = { kind: 'teacher', model: config.teacher.model, endpoint: config.teacher.profile, startedAt: new Date(started).toISOString() };
     let trajectory = newTrajectory({ task, origin: baseOrigin });
@@ -309,7 +273,7 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
     if (trajectory.judgement?.correct) run.correct++;
     if (decision.accepted) run.accepted++;
     if (decision.verdict === 'run-error') run.failures++;
-    channel.push({
+    emit({
       type: 'question',
       message: `${task.id}: ${decision.verdict}${runError ? ` (${runError})` : ''}`,
       fraction: fraction(),
@@ -319,23 +283,18 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
     });
   };
 
-  const pool = startWorkerPool(pending, config.concurrency, controller, runOne, () => channel.end());
-
-  let cancelled = false;
-  try {
-    for await (const event of channel.drain()) yield event;
-    await pool.all;
-  } finally {
-    // Also reached when the consumer stops iterating early: stop the workers and settle the files.
-    ({ cancelled } = await pool.settle());
-    outerSignal.removeEventListener('abort', onOuterAbort);
-    await appender.close();
-    run.finishedAt = new Date(now()).toISOString();
-    run.cancelled = cancelled;
-    await writeManifest(config.outputFile, manifest);
-  }
-  const workerError = pool.firstError();
-  if (workerError !== undefined) throw workerError instanceof Error ? workerError : new Error(errorMessage(workerError));
+  const { cancelled } = yield* runQuestions({
+    pending,
+    concurrency: config.concurrency,
+    signal: outerSignal,
+    runOne,
+    settle: async (cancelled) => {
+      await appender.close();
+      run.finishedAt = new Date(now()).toISOString();
+      run.cancelled = cancelled;
+      await writeManifest(config.outputFile, manifest);
+    },
+  });
 
   const summary = await summarizeTeacherFile(config.outputFile, selectedIds);
   const snap = snapshot();
