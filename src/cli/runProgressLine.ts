@@ -1,3 +1,5 @@
+import { formatDuration } from '../environment/durationText';
+
 /** What a question-by-question run reports about itself (teacher generation and evaluation both do). */
 export interface RunProgressSnapshot {
   done: number;
@@ -8,13 +10,6 @@ export interface RunProgressSnapshot {
   tokensPerSecond: number;
 }
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '--';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
 
 /**
  * Prints a run's progress: redrawn in place on a terminal, one line per question (with its message) otherwise,

@@ -18,6 +18,7 @@ import {
 } from './indexManifest';
 import { loadLanceDb } from './lanceIndex';
 import { passageContents } from './webSearchText';
+import { formatDuration } from '../environment/durationText';
 
 /** Where the vectors of a build come from (none: a full-text-only index). */
 export type VectorSource =
@@ -114,13 +115,6 @@ export const defaultAnnMaxIterations = 20;
  */
 export const defaultAnnQuery = { nprobes: 10, refineFactor: 20 } as const;
 
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
 
 interface PendingBatch {
   passages: CorpusPassage[];
@@ -236,7 +230,7 @@ export async function* buildIndex(options: BuildIndexOptions): AsyncGenerator<Bu
           rowsPerSecond,
           etaSeconds,
           fraction,
-          message: `${state.rows.toLocaleString('en-US')} rows (${Math.round(fraction * 100)}%), ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s, ETA ${etaSeconds === undefined ? '?' : formatDuration(etaSeconds)}${state.badRows ? `, ${state.badRows} bad rows skipped` : ''}`,
+          message: `${state.rows.toLocaleString('en-US')} rows (${Math.round(fraction * 100)}%), ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s, ETA ${etaSeconds === undefined ? '?' : formatDuration(etaSeconds * 1000)}${state.badRows ? `, ${state.badRows} bad rows skipped` : ''}`,
         };
       };
       try {

@@ -4,6 +4,7 @@ import '../shared/page.css';
 import './style.css';
 import { el, HostChannel, readInitialState } from '../shared/hostChannel';
 import { type LiveQuestion, type LiveRunState, liveRunInitialStateSchema, liveRunProtocol } from '../../src/protocol/liveRun';
+import { formatDuration } from '../shared/durationText';
 
 const channel = new HostChannel(liveRunProtocol);
 const initial = liveRunInitialStateSchema.safeParse(readInitialState());
@@ -34,13 +35,6 @@ const phaseWords: Record<LiveRunState['phase'], string> = {
   failed: 'failed',
 };
 
-function duration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '—';
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
-}
 
 function stat(label: string, value: string, id: string): HTMLElement {
   return el('div', { class: 'stat' }, el('div', { class: 'stat-label' }, label), el('div', { class: 'stat-value', id }, value));
@@ -101,8 +95,8 @@ function stats(s: LiveRunState): HTMLElement {
     stat('Running', String(c.running), 'stat-running'),
     stat('Queued', String(c.queued + c.cancelled), 'stat-queued'),
     stat('Throughput', `${s.questionsPerMinute.toFixed(1)} q/min · ${Math.round(s.tokensPerSecond)} tok/s`, 'stat-throughput'),
-    stat('ETA', s.phase === 'running' ? duration(s.etaMs) : '—', 'stat-eta'),
-    stat('Elapsed', duration(s.elapsedMs), 'stat-elapsed'),
+    stat('ETA', s.phase === 'running' ? formatDuration(s.etaMs) : '—', 'stat-eta'),
+    stat('Elapsed', formatDuration(s.elapsedMs), 'stat-elapsed'),
     el('div', { class: 'stat wide' }, el('div', { class: 'stat-label' }, c.earlier ? `Progress (${c.earlier} finished by earlier runs)` : 'Progress'), bar),
   );
 }

@@ -4,20 +4,20 @@ import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, 
 import '../shared/theme.css';
 import '../shared/page.css';
 import './style.css';
-import { el, HostChannel, readInitialState, vscodeApi } from '../shared/hostChannel';
+import { z } from 'zod';
+import { el, HostChannel, readInitialState, readSavedState, writeSavedState } from '../shared/hostChannel';
 import { type MetricPoint, type RunSnapshot, type RunSummary, trainingRunInitialStateSchema, trainingRunProtocol } from '../../src/protocol/trainingRun';
+import { formatDuration } from '../shared/durationText';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
-interface PageState {
-  moduleName: string;
-  remotePort: string;
-  localPort: string;
-}
+/** The serve form's fields, kept across hiding and reloads. */
+const pageStateSchema = z.object({ moduleName: z.string(), remotePort: z.string(), localPort: z.string() });
+type PageState = z.infer<typeof pageStateSchema>;
 
 const channel = new HostChannel(trainingRunProtocol);
 const initial = trainingRunInitialStateSchema.safeParse(readInitialState());
-const saved = (vscodeApi().getState() as PageState | undefined) ?? { moduleName: 'student', remotePort: '8001', localPort: '8001' };
+const saved = readSavedState(pageStateSchema, { moduleName: 'student', remotePort: '8001', localPort: '8001' });
 const form: PageState = { ...saved };
 const app = document.getElementById('app')!;
 
@@ -37,13 +37,6 @@ function themeColor(variable: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(variable).trim() || fallback;
 }
 
-function duration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
-}
 
 function num(x: number | null | undefined, digits: number): string {
   return x === null || x === undefined ? '—' : x.toFixed(digits);
@@ -92,7 +85,7 @@ function stats(): HTMLElement {
     stat('Grad norm', num(last?.gradNorm, 3), 'stat-grad'),
     stat('Tokens / s', last?.tokensPerS ? Math.round(last.tokensPerS).toLocaleString() : '—', 'stat-throughput'),
     stat('GPU memory', last?.gpuMemGb ? `${last.gpuMemGb.toFixed(1)} GB` : '—', 'stat-memory'),
-    stat('ETA', run && ['running', 'queued'].includes(run.state) ? duration(last?.etaS) : '—', 'stat-eta'),
+    stat('ETA', run && ['running', 'queued'].includes(run.state) ? formatDuration(last?.etaS === undefined || last.etaS === null ? undefined : last.etaS * 1000) : '—', 'stat-eta'),
     el('div', { class: 'stat wide' }, el('div', { class: 'stat-label' }, 'Progress'), bar),
   );
 }
@@ -161,7 +154,7 @@ function textField(label: string, key: keyof PageState): HTMLElement {
   const field = el('vscode-textfield', { value: form[key], 'aria-label': label, id: `serve-${key}` }) as HTMLElement & { value: string };
   field.addEventListener('input', () => {
     form[key] = field.value;
-    vscodeApi().setState(form);
+    writeSavedState(form);
   });
   return el('label', { class: 'field' }, el('span', {}, label), field);
 }
