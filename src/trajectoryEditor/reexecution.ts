@@ -1,6 +1,6 @@
 import { type Compatibility, compatibilityOfTrajectory } from '../trajectory/compatibility';
 import { type RetrievedPassage } from '../retrieval/types';
-import { formatObservation } from '../sandbox/observation';
+import { formatObservation } from '../trajectory/observationFormat';
 import { type PythonEpisode, type WebSearchHandler } from '../sandbox/types';
 import { observationFromOutcome, type Observation, type Trajectory } from '../trajectory/schema';
 import { answerFromSteps } from './verdicts';
@@ -47,6 +47,21 @@ export function recordedWebSearch(t: Trajectory): WebSearchHandler {
 }
 
 /**
+ * Runs `work` in a fresh Python episode set up the way the trajectory was made: its compatibility profile's
+ * observation rules, and `web_search` answered from its own recorded searches. The episode is always closed,
+ * also when `signal` aborts. Re-execution and continuation both run in one.
+ */
+export async function inRecordedEpisode<R>(t: Trajectory, startEpisode: EpisodeStarter, signal: AbortSignal, work: (episode: PythonEpisode, compatibility: Compatibility) => Promise<R>): Promise<R> {
+  const compatibility = compatibilityOfTrajectory(t);
+  const episode = await startEpisode(recordedWebSearch(t), signal, compatibility);
+  try {
+    return await work(episode, compatibility);
+  } finally {
+    await episode.close();
+  }
+}
+
+/**
  * Rebuilds the state and runs step `stepIndex` again. Returns the updated trajectory (the input is not
  * changed). The episode is always closed, also when `signal` aborts.
  */
@@ -61,9 +76,7 @@ export async function reexecuteStep(
   const step = t.steps[stepIndex];
   if (!step) throw new Error(`trajectory ${t.id} has ${t.steps.length} steps; there is no step ${stepIndex + 1} to re-execute`);
   // Run again under the rules it was made with, so its observations keep their shape.
-  const compatibility = compatibilityOfTrajectory(t);
-  const episode = await startEpisode(recordedWebSearch(t), signal, compatibility);
-  try {
+  return inRecordedEpisode(t, startEpisode, signal, async (episode, compatibility) => {
     for (let i = 0; i < stepIndex; i++) {
       signal.throwIfAborted();
       onEvent({ kind: 'rebuilding', stepIndex: i, of: stepIndex });
@@ -101,9 +114,7 @@ export async function reexecuteStep(
     };
     followAnswer(updated, t, stepIndex, observation, now);
     return updated;
-  } finally {
-    await episode.close();
-  }
+  });
 }
 
 /**

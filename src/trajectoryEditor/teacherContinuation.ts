@@ -1,10 +1,9 @@
 import { type ChatCompleter, runAgentEpisode } from '../agent/agentLoop';
 import { type PromptProfile } from '../agent/promptProfiles';
 import { type Step, type Trajectory } from '../trajectory/schema';
-import { type EpisodeStarter, recordedWebSearch } from './reexecution';
-import { compatibilityOfTrajectory } from '../trajectory/compatibility';
+import { type EpisodeStarter, inRecordedEpisode } from './reexecution';
 import { stepView } from './trajectoryView';
-import { type StepView } from '../protocol/trajectoryEditor';
+import { type StepView } from './editorViewSchema';
 
 /**
  * "Continue with the teacher from step k": steps 1..k are kept as they are (the user may have edited and
@@ -48,9 +47,8 @@ export async function continueWithTeacher(
   }
   const dropped: Step[] = t.steps.slice(stepIndex + 1);
   const maxSteps = Math.max(deps.maxSteps ?? 5, kept.length + 1);
-  const episode = await deps.startEpisode(recordedWebSearch(t), signal, compatibilityOfTrajectory(t));
   const texts = new Map<number, string>();
-  try {
+  return await inRecordedEpisode(t, deps.startEpisode, signal, async (episode) => {
     const result = await runAgentEpisode(
       {
         task: t.task,
@@ -99,7 +97,5 @@ export async function continueWithTeacher(
     if (result.fromFallback) updated.fromFallback = true;
     if (result.fallbackOutput !== undefined) updated.fallbackOutput = result.fallbackOutput;
     return updated;
-  } finally {
-    await episode.close();
-  }
+  });
 }
