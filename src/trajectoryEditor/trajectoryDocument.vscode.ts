@@ -155,8 +155,10 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
     this.watcher.onDidChange(schedule);
     this.watcher.onDidCreate(schedule);
     this.watcher.onDidDelete(schedule);
-    // Watchers are not delivered everywhere (files outside the workspace, some remote file systems), so a
-    // cheap size/time check runs as well; the full fingerprint is compared only when that differs.
+    // The workspace watcher covers files inside a workspace folder. For a file outside every folder the
+    // watcher may stay silent, so a cheap size/time check runs as well; the full fingerprint is compared only
+    // when that differs.
+    if (vscode.workspace.getWorkspaceFolder(this.uri)) return;
     this.pollTimer = setInterval(() => {
       void stat(this.uri.fsPath).then(
         (s) => {

@@ -21,6 +21,7 @@ import { type StepOperations, type TrajectoryEditorPanel, TrajectoryEditorProvid
 import { ReviewCountDecorations } from './reviewDecorations.vscode';
 import { TrajectoryTextFileSystem, trajectoryTextScheme } from './trajectoryTextForm.vscode';
 import { stepView } from './trajectoryView';
+import { watchTrajectoryFiles } from '../trajectoryFiles/trajectoryFileWatcher.vscode';
 
 /** What the extension-host tests and other features reach through `activate()`'s API. */
 export interface TrajectoryEditorApi {
@@ -176,7 +177,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
   const provider = new TrajectoryEditorProvider(context.extensionUri, log, operations, (before, after) => scoring.rejudge(before, after));
   const textForms = new TrajectoryTextFileSystem(provider);
   const decorations = new ReviewCountDecorations(provider, log);
-  const trajectoryFiles = vscode.workspace.createFileSystemWatcher('**/*.traj.jsonl');
+  const trajectoryFiles = watchTrajectoryFiles();
   const editorOptions = { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: false };
   context.subscriptions.push(
     provider,

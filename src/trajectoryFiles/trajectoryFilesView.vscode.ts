@@ -17,8 +17,8 @@ import {
   type TrajectoryFileNode,
   type TrajectoryTree,
 } from './trajectoryFileTree';
+import { trajectoryFileGlob, watchTrajectoryFiles } from './trajectoryFileWatcher.vscode';
 
-export const trajectoryFileGlob = '**/*.traj.jsonl';
 
 /** Files up to this size are triaged (and their review states counted) for the view; bigger ones only have their lines counted. */
 const triageBytesLimit = 100 * 1024 * 1024;
@@ -106,6 +106,8 @@ export class TrajectoryFilesProvider implements vscode.TreeDataProvider<Trajecto
   private readonly toAnalyse: { node: TrajectoryFileNode; inRun: boolean }[] = [];
   private analysing = false;
   private readonly abort = new AbortController();
+  /** The view showing this listing; whether it is on screen is read by the extension-host tests. */
+  view: vscode.TreeView<TrajectoryViewNode> | undefined;
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
@@ -258,12 +260,14 @@ export class TrajectoryFilesProvider implements vscode.TreeDataProvider<Trajecto
 export function registerTrajectoryFilesView(services: StudioServices): TrajectoryFilesProvider {
   const { context, log } = services;
   const provider = new TrajectoryFilesProvider(log);
-  const watcher = vscode.workspace.createFileSystemWatcher(trajectoryFileGlob);
+  const watcher = watchTrajectoryFiles();
   // VS Code folds the events of files created together with their folder (mkdir -p, a copied folder, a new
   // evaluation run) into one event for the folder, which the glob above never matches; so new folders, and
   // deleted folders that held listed files, also make the view list again.
   const folders = vscode.workspace.createFileSystemWatcher('**/*', false, true, false);
   const refresh = () => provider.refresh();
+  const view = vscode.window.createTreeView(ViewIds.trajectories, { treeDataProvider: provider });
+  provider.view = view;
   context.subscriptions.push(
     provider,
     watcher,
@@ -289,7 +293,7 @@ export function registerTrajectoryFilesView(services: StudioServices): Trajector
       if (state.focused) provider.refresh();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(refresh),
-    vscode.window.registerTreeDataProvider(ViewIds.trajectories, provider),
+    view,
   );
   registerStudioCommand(context, log, CommandIds.refreshTrajectories, 'Refresh Trajectory Files', async () => {
     await provider.relist();
