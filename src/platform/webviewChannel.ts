@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import {
+  type ChannelErrorCode,
   type Envelope,
   envelopeSchema,
   describeZodError,
@@ -17,20 +18,28 @@ export type WebviewNotificationHandlers<P extends ProtocolDefinition> = {
   [M in keyof P['webviewNotifications']]?: (params: WebviewNotificationParams<P, M>) => void;
 };
 
+/** The part of `vscode.Webview` the channel uses (a test passes its own). */
+export type ChannelWebview = Pick<vscode.Webview, 'postMessage' | 'onDidReceiveMessage'>;
+
 /**
  * The host end of a typed webview protocol. Nothing is posted before the webview said `ready` (messages
  * wait in a queue), every inbound message is validated, and a request that fails validation or throws
- * gets an error reply instead of silence. A webview that is recreated (hidden and shown again) sends
- * `ready` again, and `onReady` lets the owner re-send what the fresh page needs.
+ * gets an error reply with a code instead of silence. A message VS Code could not deliver (the page is
+ * hidden, so VS Code dropped it, or it is reloading) goes back into the queue and the channel waits for the
+ * next `ready`: a recreated page sends `ready` again, gets the queued notifications (answers to the old
+ * page's requests are dropped: its request ids start over), and `onReady` lets the owner re-send what the
+ * fresh page needs.
  */
 export class WebviewChannel<P extends ProtocolDefinition> implements vscode.Disposable {
   private ready = false;
+  /** Whether a page said `ready` before: a later `ready` is a recreated page. */
+  private handshakes = 0;
   private queue: Envelope[] = [];
   private readonly subscription: vscode.Disposable;
   private readonly readyListeners: (() => void)[] = [];
 
   constructor(
-    private readonly webview: vscode.Webview,
+    private readonly webview: ChannelWebview,
     private readonly protocol: P,
     private readonly handlers: RequestHandlers<P>,
     private readonly notificationHandlers: WebviewNotificationHandlers<P> = {},
@@ -53,7 +62,23 @@ export class WebviewChannel<P extends ProtocolDefinition> implements vscode.Disp
       this.queue.push(message);
       return;
     }
-    void this.webview.postMessage(message);
+    this.deliver(message);
+  }
+
+  private deliver(message: Envelope): void {
+    void Promise.resolve(this.webview.postMessage(message)).then(
+      (delivered) => {
+        if (delivered) return;
+        // The page is gone (hidden without retained context, or reloading): keep the message for the next one.
+        this.ready = false;
+        this.queue.push(message);
+      },
+      (err: unknown) => this.log?.(`a message to the webview could not be posted: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  private reply(id: number, error: string, code: ChannelErrorCode): void {
+    this.post({ kind: 'response', id, ok: false, error, code });
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -66,9 +91,10 @@ export class WebviewChannel<P extends ProtocolDefinition> implements vscode.Disp
     switch (message.kind) {
       case 'ready': {
         this.ready = true;
-        const pending = this.queue;
+        const recreated = this.handshakes++ > 0;
+        const pending = recreated ? this.queue.filter((m) => m.kind !== 'response') : this.queue;
         this.queue = [];
-        for (const m of pending) void this.webview.postMessage(m);
+        for (const m of pending) this.deliver(m);
         for (const l of this.readyListeners) l();
         return;
       }
@@ -99,12 +125,12 @@ export class WebviewChannel<P extends ProtocolDefinition> implements vscode.Disp
     const definition = this.protocol.requests[method];
     const handler = (this.handlers as Record<string, ((p: unknown) => unknown) | undefined>)[method];
     if (!definition || !handler) {
-      this.post({ kind: 'response', id, ok: false, error: `unknown request "${method}"` });
+      this.reply(id, `unknown request "${method}"`, 'unknown-request');
       return;
     }
     const params = definition.params.safeParse(rawParams);
     if (!params.success) {
-      this.post({ kind: 'response', id, ok: false, error: `invalid parameters for "${method}": ${describeZodError(params.error)}` });
+      this.reply(id, `invalid parameters for "${method}": ${describeZodError(params.error)}`, 'invalid-params');
       return;
     }
     try {
@@ -113,7 +139,7 @@ export class WebviewChannel<P extends ProtocolDefinition> implements vscode.Disp
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       this.log?.(`request "${method}" failed: ${text}`);
-      this.post({ kind: 'response', id, ok: false, error: text });
+      this.reply(id, text, 'failed');
     }
   }
 

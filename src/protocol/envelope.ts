@@ -7,6 +7,28 @@ import { z } from 'zod';
  * This module imports neither `vscode` nor the DOM, so both builds can use it.
  */
 
+/**
+ * Why a request failed, so a page can tell a bug (`unknown-request`, `invalid-params`, `invalid-result`) from
+ * a failure the user can act on (`failed`: the handler's own message) and from a host that never answered
+ * (`timeout`).
+ */
+export const channelErrorCodes = ['unknown-request', 'invalid-params', 'failed', 'invalid-result', 'timeout'] as const;
+export type ChannelErrorCode = (typeof channelErrorCodes)[number];
+
+/** A failed request as the page sees it: the host's message and its code. */
+export class ChannelError extends Error {
+  override readonly name = 'ChannelError';
+  constructor(
+    readonly code: ChannelErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How long a page waits for the answer to a request unless its definition says otherwise. */
+export const defaultRequestTimeoutMs = 60_000;
+
 export const envelopeSchema = z.discriminatedUnion('kind', [
   /** Webview → host, once its script has run and it can receive messages. */
   z.object({ kind: z.literal('ready') }),
@@ -17,6 +39,7 @@ export const envelopeSchema = z.discriminatedUnion('kind', [
     ok: z.boolean(),
     result: z.unknown().optional(),
     error: z.string().optional(),
+    code: z.enum(channelErrorCodes).optional(),
   }),
   z.object({ kind: z.literal('notification'), method: z.string(), params: z.unknown() }),
 ]);
@@ -25,6 +48,11 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 export interface RequestDefinition<P extends z.ZodType, R extends z.ZodType> {
   params: P;
   result: R;
+  /**
+   * How long the page waits for the answer (default {@link defaultRequestTimeoutMs}); `null` for a request
+   * that waits on the user (a dialog) or on long work the user watches and can cancel (a download).
+   */
+  timeoutMs?: number | null;
 }
 
 export interface ProtocolDefinition {
@@ -46,7 +74,5 @@ export type RequestResult<P extends ProtocolDefinition, M extends keyof P['reque
 export type HostNotificationParams<P extends ProtocolDefinition, M extends keyof P['hostNotifications']> = z.infer<P['hostNotifications'][M]>;
 export type WebviewNotificationParams<P extends ProtocolDefinition, M extends keyof P['webviewNotifications']> = z.infer<P['webviewNotifications'][M]>;
 
-/** Formats a zod error as `path: message; …` for error replies and logs. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
-}
+/** Formats a zod error as `path: message; …` for error replies and logs (in src/environment/, since the core uses it too). */
+export { describeZodError } from '../environment/zodErrors';

@@ -4,7 +4,8 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, type Plugin, Tooltip } from 'chart.js';
 import '../shared/theme.css';
 import './style.css';
-import { el, HostChannel, vscodeApi } from '../shared/hostChannel';
+import { z } from 'zod';
+import { el, HostChannel, readSavedState, writeSavedState } from '../shared/hostChannel';
 import {
   type BenchmarkRow,
   type ComparisonView,
@@ -22,15 +23,17 @@ import {
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
 /** UI state kept while the page is hidden and recreated (never results: those come from the host). */
-interface PageState {
-  view: 'run' | 'compare';
-  runFolder?: string;
-  compareWith?: string;
-  filters: { benchmark: string; verdict: string; search: string; failingOnly: boolean };
-}
+/** What the page keeps across hiding and reloads: the view and its filters. */
+const pageStateSchema = z.object({
+  view: z.enum(['run', 'compare']),
+  runFolder: z.string().optional(),
+  compareWith: z.string().optional(),
+  filters: z.object({ benchmark: z.string(), verdict: z.string(), search: z.string(), failingOnly: z.boolean() }),
+});
+type PageState = z.infer<typeof pageStateSchema>;
 
 const channel = new HostChannel(evalDashboardProtocol);
-const saved = (vscodeApi().getState() as PageState | undefined) ?? { view: 'run', filters: { benchmark: '', verdict: '', search: '', failingOnly: false } };
+const saved = readSavedState(pageStateSchema, { view: 'run', filters: { benchmark: '', verdict: '', search: '', failingOnly: false } });
 const state: PageState = { ...saved, filters: { ...saved.filters } };
 
 const app = document.getElementById('app')!;
@@ -41,7 +44,7 @@ const charts: Chart[] = [];
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
 function saveState(): void {
-  vscodeApi().setState(state);
+  writeSavedState(state);
 }
 
 function pct(x: number): string {

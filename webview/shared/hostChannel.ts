@@ -1,3 +1,5 @@
+import { type z } from 'zod';
+import { PendingRequests } from '../../src/protocol/pendingRequests';
 import {
   type Envelope,
   envelopeSchema,
@@ -23,6 +25,35 @@ export function vscodeApi(): VsCodeApi {
   return api;
 }
 
+/** The version of the saved-state wrapper; a page's own state shape is checked by its schema. */
+const savedStateVersion = 1;
+
+/**
+ * The page state VS Code kept for this page (across hiding and reloads), checked against the page's schema.
+ * State from an older build that no longer fits is dropped for `fallback` (and said so in the console),
+ * never used half-valid. State saved before it was versioned is read as version 1.
+ */
+export function readSavedState<S extends z.ZodType>(schema: S, fallback: z.infer<S>): z.infer<S> {
+  const raw = vscodeApi().getState();
+  if (raw === undefined || raw === null) return fallback;
+  const wrapped = typeof raw === 'object' && 'savedStateVersion' in raw ? (raw as { savedStateVersion: unknown; state?: unknown }) : { savedStateVersion: 1, state: raw };
+  if (wrapped.savedStateVersion !== savedStateVersion) {
+    console.warn(`saved page state has version ${String(wrapped.savedStateVersion)}, this page reads ${savedStateVersion}; starting fresh`);
+    return fallback;
+  }
+  const parsed = schema.safeParse(wrapped.state);
+  if (!parsed.success) {
+    console.warn(`saved page state does not fit this page (${describeZodError(parsed.error)}); starting fresh`);
+    return fallback;
+  }
+  return parsed.data;
+}
+
+/** Saves the page state (read back with {@link readSavedState}). */
+export function writeSavedState(state: unknown): void {
+  vscodeApi().setState({ savedStateVersion, state });
+}
+
 /** Reads the JSON the host rendered into the page (`renderWebviewHtml`'s initialState). */
 export function readInitialState(): unknown {
   const el = document.getElementById('initial-state');
@@ -32,15 +63,16 @@ export function readInitialState(): unknown {
 type NotificationListener = (params: unknown) => void;
 
 /**
- * The webview end of a typed protocol: `request()` returns a promise of the validated result, host
- * notifications are validated before listeners see them, and `ready` is sent once listeners are attached.
+ * The webview end of a typed protocol: `request()` returns a promise of the validated result (or rejects
+ * with a {@link ChannelError} that carries the reason's code, also when the host does not answer in time),
+ * host notifications are validated before listeners see them, and `ready` is sent once listeners are attached.
  */
 export class HostChannel<P extends ProtocolDefinition> {
-  private nextId = 1;
-  private readonly pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending: PendingRequests<P>;
   private readonly listeners = new Map<string, NotificationListener[]>();
 
   constructor(private readonly protocol: P) {
+    this.pending = new PendingRequests(protocol);
     window.addEventListener('message', (event: MessageEvent<unknown>) => this.receive(event.data));
   }
 
@@ -50,11 +82,7 @@ export class HostChannel<P extends ProtocolDefinition> {
   }
 
   request<M extends keyof P['requests'] & string>(method: M, params: RequestParams<P, M>): Promise<RequestResult<P, M>> {
-    const id = this.nextId++;
-    return new Promise<RequestResult<P, M>>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject });
-      this.post({ kind: 'request', id, method, params });
-    });
+    return this.pending.start(method, (id) => this.post({ kind: 'request', id, method, params })) as Promise<RequestResult<P, M>>;
   }
 
   notify<M extends keyof P['webviewNotifications'] & string>(method: M, params: WebviewNotificationParams<P, M>): void {
@@ -79,19 +107,7 @@ export class HostChannel<P extends ProtocolDefinition> {
     }
     const message = parsed.data;
     if (message.kind === 'response') {
-      const waiting = this.pending.get(message.id);
-      if (!waiting) return;
-      this.pending.delete(message.id);
-      if (!message.ok) {
-        waiting.reject(new Error(message.error ?? `request "${waiting.method}" failed`));
-        return;
-      }
-      const result = this.protocol.requests[waiting.method]?.result.safeParse(message.result);
-      if (!result?.success) {
-        waiting.reject(new Error(`host answered "${waiting.method}" with an invalid result${result ? `: ${describeZodError(result.error)}` : ''}`));
-        return;
-      }
-      waiting.resolve(result.data);
+      this.pending.settle(message);
       return;
     }
     if (message.kind === 'notification') {

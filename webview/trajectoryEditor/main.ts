@@ -3,7 +3,8 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import './style.css';
-import { el, HostChannel, readInitialState, vscodeApi } from '../shared/hostChannel';
+import { z } from 'zod';
+import { el, HostChannel, readInitialState, readSavedState, writeSavedState } from '../shared/hostChannel';
 import {
   editorKeys,
   type EditorKeyAction,
@@ -13,28 +14,31 @@ import {
   type SlotView,
   trajectoryEditorProtocol,
   type TrajectoryQueryWire,
+  trajectoryQuerySchema,
 } from '../../src/protocol/trajectoryEditor';
 import { isSubmitKey, shortcutKey } from '../shared/keyboard';
-import { LayoutSplitter, type ListSize } from './layoutSplitter';
+import { LayoutSplitter } from './layoutSplitter';
 import { ListPane } from './listPane';
 import { mathRenderingOn, setMathRendering } from './mathRender';
 import { highlightPython } from './pythonHighlight';
 import { compareView, flagsByStep, invalidLineView, type StepCardActions, stepCard, trajectoryHeader } from './trajectoryPane';
 
 /** UI state kept across the page being hidden and recreated (never file content). */
-interface PageState {
-  slot: number | null;
-  step: number | null;
-  query: TrajectoryQueryWire;
+/** What the page keeps across hiding and reloads. */
+const pageStateSchema = z.object({
+  slot: z.number().int().nonnegative().nullable(),
+  step: z.number().int().nonnegative().nullable(),
+  query: trajectoryQuerySchema,
   /** The list's share of the editor, set with the splitter. */
-  listSize?: ListSize;
+  listSize: z.object({ width: z.number(), height: z.number() }).optional(),
   /** "Render math" in the detail's toolbar: off shows questions, thoughts and answers as their raw text. */
-  renderMath?: boolean;
-}
+  renderMath: z.boolean().optional(),
+});
+type PageState = z.infer<typeof pageStateSchema>;
 
 const channel = new HostChannel(trajectoryEditorProtocol);
 const initial = readInitialState() as { fileName?: string } | null;
-const saved = (vscodeApi().getState() as PageState | undefined) ?? { slot: null, step: null, query: {} };
+const saved: PageState = readSavedState(pageStateSchema, { slot: null, step: null, query: {} });
 setMathRendering(saved.renderMath ?? true);
 
 let editorState: EditorState | undefined;
@@ -184,7 +188,7 @@ layout.append(listSide, splitter.element, el('div', { class: 'detail-side' }, ba
 app.append(layout);
 
 function persist(): void {
-  vscodeApi().setState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery, listSize: splitter.current, renderMath: mathRenderingOn() } satisfies PageState);
+  writeSavedState({ slot: list.selectedSlot, step: selectedStep, query: list.currentQuery, listSize: splitter.current, renderMath: mathRenderingOn() } satisfies PageState);
   channel.notify('selection', { slot: list.selectedSlot, stepIndex: selectedStep });
 }
 
