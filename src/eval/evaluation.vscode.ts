@@ -33,6 +33,7 @@ import { formatDuration } from '../environment/durationText';
 import { parseCommandArgs } from '../platform/commandArgs';
 import { AsyncEventQueue } from '../runs/asyncEventQueue';
 import { type QuickEvalArgs, quickEvalArgsSchema, type RunEvaluationArgs, runEvaluationArgsSchema } from './evalCommandArgs';
+import { sharedRunServices } from '../runs/runEnvironment';
 
 export { type QuickEvalArgs, type RunEvaluationArgs } from './evalCommandArgs';
 
@@ -179,11 +180,7 @@ export function registerEvaluation(services: StudioServices): void {
       const environment = studioRunEnvironment(services);
       const prepared = await prepareEvalRun(config, {
         studentProfile: environment.endpoint(role),
-        judgeProfile: environment.endpoint('judge'),
-        apiKeys: environment.apiKeys,
-        embeddingsApiKey: environment.embeddingsApiKey,
-        promptFolders: environment.promptFolders,
-        sandbox: { ...environment.sandbox, onWarning: (m) => log.warn(`sandbox: ${m}`) },
+        ...sharedRunServices(environment, (m) => log.warn(`sandbox: ${m}`)),
         onRetry: (info) => log.warn(`evaluation: retrying a request to ${info.baseUrl} (attempt ${info.attempt}): ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
       const onAgentEvent = prepared.deps.onAgentEvent;

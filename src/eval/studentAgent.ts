@@ -1,8 +1,9 @@
 import { type AgentMode, type ChatCompleter, runAgentEpisode } from '../agent/agentLoop';
 import { type PromptProfile } from '../agent/promptProfiles';
+import { agentEpisodePool } from '../agent/episodePool';
 import { type SamplingSettings } from '../llm/types';
 import { type RetrievalBackend } from '../retrieval/types';
-import { type CandidateExecution, type CandidateIsolation, type EpisodeOptions, type ExecOutcome, type PythonEpisode, SandboxPool } from '../sandbox';
+import { type CandidateExecution, type CandidateIsolation, type EpisodeOptions, type ExecOutcome, type PythonEpisode } from '../sandbox';
 import { type SymbolicEquality } from '../scoring/sympyChecker';
 import { type Compatibility } from '../trajectory/compatibility';
 import { type EvalEpisodeRunner } from './evalRun';
@@ -26,8 +27,6 @@ export interface StudentAgentSettings {
   compatibility?: Compatibility;
 }
 
-/** Passages per `web_search` call (METHOD §3: top 3). */
-const passagesPerSearch = 3;
 
 /** Measured sandbox time, so a run can report the cost of executing candidates per step. */
 export interface SandboxTiming {
@@ -89,14 +88,7 @@ export function studentEpisodeRunner(settings: StudentAgentSettings): {
 } {
   const retrieval = settings.retrieval;
   const compatibility = settings.compatibility ?? 'studio';
-  const pool = new SandboxPool(
-    {
-      ...settings.sandbox,
-      compatibility,
-      ...(retrieval ? { webSearch: (query: string, signal?: AbortSignal) => retrieval.search(query, passagesPerSearch, signal) } : {}),
-    },
-    Math.max(1, settings.warmEpisodes ?? 2),
-  );
+  const pool = agentEpisodePool({ ...(settings.sandbox ? { sandbox: settings.sandbox } : {}), compatibility, ...(retrieval ? { retrieval } : {}), ...(settings.warmEpisodes !== undefined ? { warmEpisodes: settings.warmEpisodes } : {}) });
   const timing: SandboxTiming = { steps: 0, execMs: 0, episodes: 0, acquireMs: 0, closeMs: 0 };
   const pendingCloses = new Set<Promise<void>>();
   const runEpisode: EvalEpisodeRunner = async ({ task, signal, onEvent }) => {

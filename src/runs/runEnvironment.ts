@@ -25,6 +25,26 @@ export interface RunEnvironment {
   sandbox: EpisodeOptions;
 }
 
+/**
+ * What a teacher or evaluation run takes from its environment besides its own endpoint: the judge, the keys,
+ * the prompt folders and the sandbox (whose warnings go to `onWarning`).
+ */
+export function sharedRunServices(environment: RunEnvironment, onWarning: (message: string) => void): {
+  judgeProfile: EndpointProfile;
+  apiKeys: ApiKeyProvider;
+  embeddingsApiKey: () => Promise<string | undefined>;
+  promptFolders: string[];
+  sandbox: EpisodeOptions;
+} {
+  return {
+    judgeProfile: environment.endpoint('judge'),
+    apiKeys: environment.apiKeys,
+    embeddingsApiKey: environment.embeddingsApiKey,
+    promptFolders: environment.promptFolders,
+    sandbox: { ...environment.sandbox, onWarning },
+  };
+}
+
 /** Reads one `trajectoryStudio.*` setting with its package.json default (VS Code's `readSetting`, or a test's map). */
 export type SettingReader = <K extends SettingKey>(key: K) => SettingTypes[K];
 

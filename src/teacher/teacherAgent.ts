@@ -1,8 +1,9 @@
 import { type ChatCompleter, runAgentEpisode } from '../agent/agentLoop';
 import { type PromptProfile } from '../agent/promptProfiles';
+import { agentEpisodePool } from '../agent/episodePool';
 import { type SamplingSettings } from '../llm/types';
 import { type RetrievalBackend } from '../retrieval/types';
-import { type EpisodeOptions, SandboxPool } from '../sandbox';
+import { type EpisodeOptions } from '../sandbox';
 import { type Compatibility } from '../trajectory/compatibility';
 import { type TeacherEpisodeRunner } from './teacherRun';
 
@@ -22,8 +23,6 @@ export interface TeacherAgentSettings {
   compatibility?: Compatibility;
 }
 
-/** Passages per `web_search` call (METHOD §3: top 3). */
-const passagesPerSearch = 3;
 
 /**
  * The teacher's episodes through the product's agent loop and sandbox: a fresh Python state per question
@@ -33,14 +32,7 @@ const passagesPerSearch = 3;
 export function agentEpisodeRunner(settings: TeacherAgentSettings): { runEpisode: TeacherEpisodeRunner; isolation: () => Promise<string>; close: () => Promise<void> } {
   const retrieval = settings.retrieval;
   const compatibility = settings.compatibility ?? 'studio';
-  const pool = new SandboxPool(
-    {
-      ...settings.sandbox,
-      compatibility,
-      ...(retrieval ? { webSearch: (query: string, signal?: AbortSignal) => retrieval.search(query, passagesPerSearch, signal) } : {}),
-    },
-    Math.max(1, settings.warmEpisodes ?? 2),
-  );
+  const pool = agentEpisodePool({ ...(settings.sandbox ? { sandbox: settings.sandbox } : {}), compatibility, ...(retrieval ? { retrieval } : {}), ...(settings.warmEpisodes !== undefined ? { warmEpisodes: settings.warmEpisodes } : {}) });
   const runEpisode: TeacherEpisodeRunner = async ({ task, firstThought, signal, onEvent }) => {
     const episode = await pool.acquire();
     try {

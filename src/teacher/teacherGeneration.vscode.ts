@@ -8,7 +8,7 @@ import { type StudioServices } from '../platform/services';
 import { readSetting } from '../platform/settings';
 import { readManifest, type TeacherRunConfig, teacherRunConfigSchema, teacherOfEnvironment } from './runConfig';
 import { pickRunRetrieval } from '../retrieval/retrieval.vscode';
-import { type RunEnvironment } from '../runs/runEnvironment';
+import { type RunEnvironment, sharedRunServices } from '../runs/runEnvironment';
 import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
 import { formatTeacherSummary, type TeacherRunSummary } from './runSummary';
 import { type TeacherRunEvent, type TeacherRunSnapshot } from './teacherRun';
@@ -182,11 +182,7 @@ export function registerTeacherGeneration(services: StudioServices): void {
     try {
       prepared = await prepareTeacherRun(config, {
         teacherProfile: environment.endpoint('teacher'),
-        judgeProfile: environment.endpoint('judge'),
-        apiKeys: environment.apiKeys,
-        embeddingsApiKey: environment.embeddingsApiKey,
-        promptFolders: environment.promptFolders,
-        sandbox: { ...environment.sandbox, onWarning: (warning) => log.warn(`sandbox: ${warning}`) },
+        ...sharedRunServices(environment, (warning) => log.warn(`sandbox: ${warning}`)),
         onRetry: (info) => log.warn(`teacher request to ${info.baseUrl} failed (attempt ${info.attempt}), retrying in ${Math.round(info.delayMs)} ms: ${info.error instanceof Error ? info.error.message : String(info.error)}`),
       });
       const episodes = prepared.deps.runEpisode;

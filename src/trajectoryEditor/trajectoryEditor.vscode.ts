@@ -9,10 +9,9 @@ import { type WebviewChannel } from '../platform/webviewChannel';
 import { type TrajectoryEditorProtocol } from '../protocol/trajectoryEditor';
 import { type EpisodeStarter, reexecuteStep } from './reexecution';
 import { continueWithTeacher } from './teacherContinuation';
-import { loadConfiguredPromptProfile } from '../agent/promptProfiles.vscode';
-import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
+import { loadPromptProfile } from '../agent/promptProfiles';
 import { ModelEndpoint } from '../llm/modelEndpoint';
-import { sandboxOptionsFromSettings } from '../sandbox/sandbox.vscode';
+import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
 import { type TrajectoryEdit } from './trajectoryEdits';
 import { type TrajectoryCustomDocument } from './trajectoryDocument.vscode';
 import { EditorScoring } from './editorScoring.vscode';
@@ -87,6 +86,25 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     cancelRun: (panel, slot) => runs.cancel(panel.document, slot),
   };
 
+  /**
+   * Runs the work of a re-execution or continuation in the background; a failure (or a cancel) is logged and
+   * told to the page, and the slot is free again at the end.
+   */
+  function inBackground(panel: TrajectoryEditorPanel, slot: number, signal: AbortSignal, texts: { cancelled: string; failed: string }, work: () => Promise<void>): void {
+    const document = panel.document;
+    void (async () => {
+      try {
+        await work();
+      } catch (err) {
+        const message = signal.aborted ? texts.cancelled : `${texts.failed}: ${describeError(err)}`;
+        log.warn(`${document.fileName} #${slot + 1}: ${message}`);
+        panel.channel.notify('run', { slot, kind: 'failed', message });
+      } finally {
+        runs.finish(document, slot);
+      }
+    })();
+  }
+
   async function startReexecution(panel: TrajectoryEditorPanel, slot: number, stepIndex: number): Promise<boolean> {
     if (!ensureTrusted('Re-executing a step')) return false;
     const document = panel.document;
@@ -98,8 +116,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     const channel: WebviewChannel<TrajectoryEditorProtocol> = panel.channel;
     const t = await document.model.readTrajectory(slot);
     channel.notify('run', { slot, kind: 'started', message: `Rebuilding the Python state (steps 1–${stepIndex}) and running step ${stepIndex + 1}…` });
-    const run = async (): Promise<void> => {
-      try {
+    inBackground(panel, slot, abort.signal, { cancelled: 'Re-execution cancelled.', failed: 'Re-execution failed' }, async () => {
         const updated = await reexecuteStep(
           t,
           stepIndex,
@@ -114,22 +131,14 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
         if (applied) provider.recordEdit(document, applied);
         const step = updated.steps[stepIndex];
         channel.notify('run', { slot, kind: 'finished', message: `Step ${stepIndex + 1} re-executed; later steps are marked stale. ${answerSentence(applied?.after ?? updated)}`, step: stepView(step, stepIndex) });
-      } catch (err) {
-        const message = abort.signal.aborted ? 'Re-execution cancelled.' : `Re-execution failed: ${describeError(err)}`;
-        log.warn(`${document.fileName} #${slot + 1}: ${message}`);
-        channel.notify('run', { slot, kind: 'failed', message });
-      } finally {
-        runs.finish(document, slot);
-      }
-    };
-    void run();
+    });
     return true;
   }
 
   /** Starts a sandbox episode with the user's settings and the trajectory's profile; `web_search` answers from the trajectory's record. */
   const episodeStarter: EpisodeStarter = async (webSearch, signal, compatibility) => {
     const sandbox = await import('../sandbox/index');
-    return sandbox.startEpisode({ ...sandboxOptionsFromSettings(), webSearch, signal, compatibility, onWarning: (warning) => log.warn(`sandbox: ${warning}`) });
+    return sandbox.startEpisode({ ...studioRunEnvironment(services).sandbox, webSearch, signal, compatibility, onWarning: (warning) => log.warn(`sandbox: ${warning}`) });
   };
 
   async function startContinuation(panel: TrajectoryEditorPanel, slot: number, stepIndex: number): Promise<boolean> {
@@ -148,12 +157,12 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
       return false;
     }
     const channel = panel.channel;
-    const profile = readEndpointProfile('teacher');
+    const environment = studioRunEnvironment(services);
+    const profile = environment.endpoint('teacher');
     channel.notify('run', { slot, kind: 'truncated', stepIndex, message: `The teacher (${profile.model}) continues after step ${stepIndex + 1}…` });
-    const run = async (): Promise<void> => {
-      try {
-        const endpoint = new ModelEndpoint(profile, { apiKeys: secretApiKeys(services.secrets), onRetry: (r) => log.warn(`teacher: attempt ${r.attempt} at ${r.baseUrl} failed (${describeError(r.error)}); retrying in ${r.delayMs} ms`) });
-        const prompt = await loadConfiguredPromptProfile('teacher');
+    inBackground(panel, slot, abort.signal, { cancelled: 'Continuation cancelled; the trajectory is unchanged.', failed: 'Continuation failed' }, async () => {
+        const endpoint = new ModelEndpoint(profile, { apiKeys: environment.apiKeys, onRetry: (r) => log.warn(`teacher: attempt ${r.attempt} at ${r.baseUrl} failed (${describeError(r.error)}); retrying in ${r.delayMs} ms`) });
+        const prompt = await loadPromptProfile('teacher', environment.promptFolders);
         const updated = await continueWithTeacher(t, stepIndex, { endpoint, prompt, startEpisode: episodeStarter }, abort.signal, (event) => {
           if (event.kind === 'text') channel.notify('run', { slot, kind: 'text', stepIndex: event.stepIndex, text: event.text, message: `The teacher is writing step ${event.stepIndex + 1}…` });
           else if (event.kind === 'step') channel.notify('run', { slot, kind: 'step', step: event.step, message: `Step ${event.step.index + 1} done; running on…` });
@@ -161,15 +170,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
         const applied = await document.applyEdit(slot, { kind: 'replace', trajectory: updated, label: `Continue with the teacher from step ${stepIndex + 1}` });
         if (applied) provider.recordEdit(document, applied);
         channel.notify('run', { slot, kind: 'finished', message: `The teacher finished: ${updated.steps.length} steps. ${answerSentence(applied?.after ?? updated)} The dropped steps are kept in the history; undo restores them.` });
-      } catch (err) {
-        const message = abort.signal.aborted ? 'Continuation cancelled; the trajectory is unchanged.' : `Continuation failed: ${describeError(err)}`;
-        log.warn(`${document.fileName} #${slot + 1}: ${message}`);
-        channel.notify('run', { slot, kind: 'failed', message });
-      } finally {
-        runs.finish(document, slot);
-      }
-    };
-    void run();
+    });
     return true;
   }
 

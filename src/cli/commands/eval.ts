@@ -13,6 +13,7 @@ import { formatTriageCounts } from '../../triage/flags';
 import { printRunProgress } from '../runProgressLine';
 import { factualScoringCliOptions, factualScoringFromFlags } from '../judgeEndpoint';
 import { sagCliOptions, sagExtrasFromArgs } from '../sagOptions';
+import { sharedRunServices } from '../../runs/runEnvironment';
 
 function optionalNumber(args: ParsedCliArgs, key: string): number | undefined {
   return stringOption(args, key) === undefined ? undefined : numberOption(args, key, 0);
@@ -161,11 +162,7 @@ export const evalCommand: CliCommand = {
     const environment = cliRunEnvironment(args, io);
     const prepared = await prepareEvalRun(config, {
       studentProfile: environment.endpoint(role),
-      judgeProfile: environment.endpoint('judge'),
-      apiKeys: environment.apiKeys,
-      embeddingsApiKey: environment.embeddingsApiKey,
-      promptFolders: environment.promptFolders,
-      sandbox: { ...environment.sandbox, onWarning: (message) => io.stderr(`warning: ${message}\n`) },
+      ...sharedRunServices(environment, (message) => io.stderr(`warning: ${message}\n`)),
       onRetry: (info) => {
         if (!json) io.stderr(`${io.isTty ? '\r\x1b[K' : ''}retrying a request to ${info.baseUrl} in ${Math.round(info.delayMs)} ms (attempt ${info.attempt} failed: ${info.error instanceof Error ? info.error.message : String(info.error)})\n`);
       },

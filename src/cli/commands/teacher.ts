@@ -8,6 +8,7 @@ import { runTeacherGeneration, type TeacherRunSnapshot } from '../../teacher/tea
 import { prepareTeacherRun } from '../../teacher/teacherRunSetup';
 import { factualScoringCliOptions, factualScoringFromFlags } from '../judgeEndpoint';
 import { printRunProgress, runProgressLine } from '../runProgressLine';
+import { sharedRunServices } from '../../runs/runEnvironment';
 
 
 /** Builds the run configuration from flags, with the teacher endpoint from the environment. */
@@ -120,11 +121,7 @@ export const generateCommand: CliCommand = {
     const json = args.values.json === true;
     const prepared = await prepareTeacherRun(config, {
       teacherProfile: environment.endpoint('teacher'),
-      judgeProfile: environment.endpoint('judge'),
-      apiKeys: environment.apiKeys,
-      embeddingsApiKey: environment.embeddingsApiKey,
-      promptFolders: environment.promptFolders,
-      sandbox: { ...environment.sandbox, onWarning: (message) => io.stderr(`warning: ${message}\n`) },
+      ...sharedRunServices(environment, (message) => io.stderr(`warning: ${message}\n`)),
       onRetry: (info) => {
         if (!json) io.stderr(`${io.isTty ? '\r\x1b[K' : ''}retrying a request to ${info.baseUrl} in ${Math.round(info.delayMs)} ms (attempt ${info.attempt} failed: ${info.error instanceof Error ? info.error.message : String(info.error)})\n`);
       },
