@@ -5,6 +5,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, t
 import '../shared/theme.css';
 import './style.css';
 import { z } from 'zod';
+import { button, icon, select, themeColor } from '../shared/components';
 import { el, HostChannel, readSavedState, writeSavedState } from '../shared/hostChannel';
 import {
   type BenchmarkRow,
@@ -67,19 +68,7 @@ function profileHeading(p: Profile, own: Profile | undefined, ownText = 'this ru
   return el('span', { class: 'profile-heading' }, profileLabels[p], own === p ? el('span', { class: 'badge', title: `The profile ${ownText === 'this run' ? 'this run follows' : ownText}: its verdicts make the headline accuracy` }, ownText) : null);
 }
 
-function icon(name: string, label?: string): HTMLElement {
-  const span = el('span', { class: `codicon codicon-${name}`, 'aria-hidden': label ? 'false' : 'true' });
-  if (label) {
-    span.setAttribute('role', 'img');
-    span.setAttribute('aria-label', label);
-    span.title = label;
-  }
-  return span;
-}
 
-function themeColor(variable: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(variable).trim() || fallback;
-}
 
 /** A translucent variant of a theme colour, when it is a plain #rrggbb value (otherwise the colour itself). */
 function translucent(color: string, alphaHex: string): string {
@@ -90,18 +79,7 @@ function destroyCharts(): void {
   for (const c of charts.splice(0)) c.destroy();
 }
 
-function select(label: string, options: [string, string][], value: string, onChange: (v: string) => void): HTMLSelectElement {
-  const s = el('select', { 'aria-label': label, title: label }, ...options.map(([v, text]) => el('option', { value: v }, text)));
-  s.value = value;
-  s.addEventListener('change', () => onChange(s.value));
-  return s;
-}
 
-function button(text: string, title: string, onClick: () => void, secondary = false, codicon?: string): HTMLElement {
-  const b = el('vscode-button', { title, ...(secondary ? { secondary: '' } : {}), ...(codicon ? { icon: codicon } : {}) }, text);
-  b.addEventListener('click', onClick);
-  return b;
-}
 
 function showError(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
@@ -132,7 +110,7 @@ function toolbar(): HTMLElement {
     }
     void refresh();
   });
-  const addButton = button('Add Run Folder…', 'Show a run folder that is not listed', () => {
+  const addButton = button('Add Run Folder…', () => {
     void channel.request('addRun', {}).then(async (r) => {
       if (!r.runFolder) return;
       state.runFolder = r.runFolder;
@@ -140,8 +118,8 @@ function toolbar(): HTMLElement {
       await loadRuns();
       await refresh();
     }, showError);
-  }, true);
-  const reload = button('', 'Reload', () => void refresh(), true, 'refresh');
+  }, { title: 'Show a run folder that is not listed', secondary: true });
+  const reload = button('', () => void refresh(), { title: 'Reload', secondary: true, icon: 'refresh' });
   return el('div', { class: 'toolbar' }, el('label', {}, 'Run '), runSelect, compareSelect, addButton, reload);
 }
 
@@ -470,11 +448,11 @@ function questionList(run: RunView): HTMLElement {
 }
 
 function teacherButton(run: RunView, q: QuestionRow): HTMLElement {
-  return button('Teacher…', 'Side by side with the teacher\'s trajectory of this question (asks for the teacher file)', () => {
+  return button('Teacher…', () => {
     void channel.request('sideBySideWithTeacher', { runFolder: run.runFolder, file: q.file, slot: q.slot }).then((panes) => {
       if (panes) showSideBySide(panes.a, panes.b);
     }, showError);
-  }, true);
+  }, { title: 'Side by side with the teacher\'s trajectory of this question (asks for the teacher file)', secondary: true });
 }
 
 function renderRun(run: RunView): void {

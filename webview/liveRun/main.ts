@@ -5,14 +5,14 @@ import './style.css';
 import { el, HostChannel, readInitialState } from '../shared/hostChannel';
 import { type LiveQuestion, type LiveRunState, liveRunInitialStateSchema, liveRunProtocol } from '../../src/protocol/liveRun';
 import { formatDuration } from '../shared/durationText';
+import { button, PageActions, stat } from '../shared/components';
 
 const channel = new HostChannel(liveRunProtocol);
 const initial = liveRunInitialStateSchema.safeParse(readInitialState());
 const app = document.getElementById('app')!;
 
 let state: LiveRunState | undefined = initial.success ? initial.data.state : undefined;
-let busy = '';
-let notice = '';
+const actions = new PageActions(() => render());
 let filter: 'all' | 'active' | 'failed' | 'done' = 'all';
 
 const statusWords: Record<LiveQuestion['status'], { text: string; icon: string }> = {
@@ -36,44 +36,20 @@ const phaseWords: Record<LiveRunState['phase'], string> = {
 };
 
 
-function stat(label: string, value: string, id: string): HTMLElement {
-  return el('div', { class: 'stat' }, el('div', { class: 'stat-label' }, label), el('div', { class: 'stat-value', id }, value));
-}
 
-function button(label: string, icon: string, id: string, enabled: boolean, onClick: () => void, secondary = false): HTMLElement {
-  const b = el('vscode-button', { icon, id, ...(secondary ? { secondary: '' } : {}) }, label);
-  if (!enabled || busy) b.setAttribute('disabled', '');
-  b.addEventListener('click', () => {
-    if (!b.hasAttribute('disabled')) onClick();
-  });
-  return b;
-}
 
-async function act(label: string, work: () => Promise<string>): Promise<void> {
-  busy = label;
-  notice = '';
-  render();
-  try {
-    notice = await work();
-  } catch (err) {
-    notice = `${label} failed: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    busy = '';
-    render();
-  }
-}
 
 function openQuestion(q: LiveQuestion): void {
   if (!q.canOpen) return;
   void channel.request('openQuestion', { key: q.key }).then(
     (r) => {
       if (!r.opened) {
-        notice = `${q.taskId} is not in the output yet.`;
+        actions.notice = `${q.taskId} is not in the output yet.`;
         render();
       }
     },
     (err: unknown) => {
-      notice = `Cannot open ${q.taskId}: ${err instanceof Error ? err.message : String(err)}`;
+      actions.notice = `Cannot open ${q.taskId}: ${err instanceof Error ? err.message : String(err)}`;
       render();
     },
   );
@@ -169,14 +145,14 @@ function render(): void {
       el('div', { class: 'muted output' }, `${s.kind === 'teacher' ? 'Output file' : 'Run folder'}: ${s.output}`),
       s.failure ? el('div', { class: 'banner error-banner', role: 'alert' }, `The run failed: ${s.failure}`) : null,
       s.summary ? el('div', { class: 'notice', id: 'summary' }, s.summary) : null,
-      notice ? el('div', { class: 'notice', role: 'status', id: 'notice' }, notice) : null,
+      actions.notice ? el('div', { class: 'notice', role: 'status', id: 'notice' }, actions.notice) : null,
       stats(s),
       el(
         'div',
         { class: 'actions' },
-        button('Cancel', 'debug-stop', 'cancel', s.canCancel, () => void act('Cancel', async () => (await channel.request('cancel', {})).message), true),
+        button('Cancel', () => void actions.run('Cancel', async () => (await channel.request('cancel', {})).message), { icon: 'debug-stop', id: 'cancel', secondary: true, disabled: !s.canCancel || actions.busy !== '' }),
         // Primary only when it can be used: a disabled primary button reads as the thing to press.
-        button('Retry Failed', 'refresh', 'retry-failed', s.canRetryFailed, () => void act('Retry Failed', async () => (await channel.request('retryFailed', {})).message), !s.canRetryFailed),
+        button('Retry Failed', () => void actions.run('Retry Failed', async () => (await channel.request('retryFailed', {})).message), { icon: 'refresh', id: 'retry-failed', secondary: !s.canRetryFailed, disabled: !s.canRetryFailed || actions.busy !== '' }),
       ),
       s.notes.length ? el('ul', { class: 'notes' }, ...s.notes.map((n) => el('li', {}, n))) : null,
       el('h2', {}, 'Latest errors'),
@@ -198,7 +174,7 @@ function render(): void {
 
 channel.on('state', (s) => {
   // A notice about an action belongs to the run it was about.
-  if (state && (s.phase !== state.phase || s.summary !== state.summary)) notice = '';
+  if (state && (s.phase !== state.phase || s.summary !== state.summary)) actions.notice = '';
   state = s;
   render();
 });

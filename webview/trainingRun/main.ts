@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { el, HostChannel, readInitialState, readSavedState, writeSavedState } from '../shared/hostChannel';
 import { type MetricPoint, type RunSnapshot, type RunSummary, trainingRunInitialStateSchema, trainingRunProtocol } from '../../src/protocol/trainingRun';
 import { formatDuration } from '../shared/durationText';
+import { button, PageActions, stat, themeColor } from '../shared/components';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -29,45 +30,17 @@ let gpus: RunSnapshot['gpus'] = [];
 let events: string[] = [];
 let log = '';
 let chart: Chart<'line', { x: number; y: number }[]> | undefined;
-let busy = '';
-let notice = '';
+const pageActions = new PageActions(() => render());
 let serveOutput: { serve: string; forward: string; baseUrl: string; model: string; started: boolean } | undefined;
 
-function themeColor(variable: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(variable).trim() || fallback;
-}
 
 
 function num(x: number | null | undefined, digits: number): string {
   return x === null || x === undefined ? '—' : x.toFixed(digits);
 }
 
-function button(label: string, iconName: string, onClick: () => void, options: { secondary?: boolean; disabled?: boolean; id?: string } = {}): HTMLElement {
-  const b = el('vscode-button', { icon: iconName, ...(options.secondary ? { secondary: '' } : {}), ...(options.id ? { id: options.id } : {}) }, label);
-  if (options.disabled || busy) b.setAttribute('disabled', '');
-  b.addEventListener('click', () => {
-    if (!b.hasAttribute('disabled')) onClick();
-  });
-  return b;
-}
 
-async function act(label: string, work: () => Promise<string | undefined>): Promise<void> {
-  busy = label;
-  notice = '';
-  render();
-  try {
-    notice = (await work()) ?? '';
-  } catch (err) {
-    notice = `${label} failed: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    busy = '';
-    render();
-  }
-}
 
-function stat(label: string, value: string, id: string): HTMLElement {
-  return el('div', { class: 'stat' }, el('div', { class: 'stat-label' }, label), el('div', { class: 'stat-value', id }, value));
-}
 
 function stats(): HTMLElement {
   const last = points.at(-1);
@@ -123,30 +96,35 @@ function chartSection(): HTMLElement {
   return box;
 }
 
+/** A button of the run's actions: none can start while another runs. */
+function actionButton(label: string, iconName: string, onClick: () => void, options: { secondary?: boolean; id?: string } = {}): HTMLElement {
+  return button(label, onClick, { ...options, icon: iconName, disabled: pageActions.busy !== '' });
+}
+
 function actions(): HTMLElement {
   const state = run?.state;
   const row = el('div', { class: 'actions' });
   if (state === 'running' || state === 'queued') {
-    row.append(button('Cancel Run', 'debug-stop', () => void act('Cancel', async () => (await channel.request('cancel', {})).message), { id: 'cancel' }));
+    row.append(actionButton('Cancel Run', 'debug-stop', () => void pageActions.run('Cancel', async () => (await channel.request('cancel', {})).message), { id: 'cancel' }));
   }
   if (state === 'cancelled' || state === 'failed' || state === 'lost') {
-    row.append(button('Resume from Checkpoint', 'debug-continue', () => void act('Resume', async () => (await channel.request('resume', {})).message), { id: 'resume' }));
+    row.append(actionButton('Resume from Checkpoint', 'debug-continue', () => void pageActions.run('Resume', async () => (await channel.request('resume', {})).message), { id: 'resume' }));
   }
   if (state === 'succeeded') {
     row.append(
-      button('Download Adapter', 'cloud-download', () =>
-        void act('Download', async () => {
+      actionButton('Download Adapter', 'cloud-download', () =>
+        void pageActions.run('Download', async () => {
           const { folder } = await channel.request('download', {});
           if (folder && run) run = { ...run, downloadedTo: folder };
           return folder ? `Adapter downloaded to ${folder}` : undefined;
         }), { id: 'download' }),
     );
   }
-  row.append(button('Refresh Log', 'refresh', () => void act('Refresh', async () => {
+  row.append(actionButton('Refresh Log', 'refresh', () => void pageActions.run('Refresh', async () => {
     log = (await channel.request('refreshLog', {})).log;
     return undefined;
   }), { secondary: true, id: 'refresh-log' }));
-  if (busy) row.append(el('span', { class: 'muted busy' }, el('span', { class: 'codicon codicon-loading codicon-modifier-spin', 'aria-hidden': 'true' }), ` ${busy}…`));
+  if (pageActions.busy) row.append(el('span', { class: 'muted busy' }, el('span', { class: 'codicon codicon-loading codicon-modifier-spin', 'aria-hidden': 'true' }), ` ${pageActions.busy}…`));
   return row;
 }
 
@@ -162,7 +140,7 @@ function textField(label: string, key: keyof PageState): HTMLElement {
 function serveSection(): HTMLElement | null {
   if (run?.state !== 'succeeded') return null;
   const serve = (start: boolean) =>
-    void act(start ? 'Start vLLM' : 'Serve commands', async () => {
+    void pageActions.run(start ? 'Start vLLM' : 'Serve commands', async () => {
       serveOutput = await channel.request('serve', { moduleName: form.moduleName.trim(), remotePort: Number(form.remotePort), localPort: Number(form.localPort), start });
       return start ? `vLLM is starting on ${run?.host}; ${serveOutput.baseUrl} reaches it through the SSH forward (model ${serveOutput.model}).` : undefined;
     });
@@ -176,7 +154,7 @@ function serveSection(): HTMLElement | null {
         el('pre', { class: 'command' }, serveOutput.forward),
         el('div', {}, `Student profile: base URL ${serveOutput.baseUrl}, model ${serveOutput.model}`),
         serveOutput.started
-          ? button('Evaluate This Adapter', 'beaker', () => void act('Evaluate', async () => {
+          ? actionButton('Evaluate This Adapter', 'beaker', () => void pageActions.run('Evaluate', async () => {
               const current = serveOutput;
               if (!current) return undefined;
               await channel.request('evaluate', { baseUrl: current.baseUrl, model: current.model });
@@ -191,7 +169,7 @@ function serveSection(): HTMLElement | null {
     el('h2', {}, 'Serve for eval'),
     el('p', { class: 'muted' }, 'vLLM serves the base model with this adapter as a LoRA module on the host (127.0.0.1 only); an SSH port forward makes it reachable here for the student evaluation.'),
     el('div', { class: 'serve-fields' }, textField('LoRA module name', 'moduleName'), textField('Port on the host', 'remotePort'), textField('Local port', 'localPort')),
-    el('div', { class: 'actions' }, button('Show Commands', 'terminal', () => serve(false), { secondary: true, id: 'serve-show' }), button('Start on Host and Forward', 'server-process', () => serve(true), { id: 'serve-start' })),
+    el('div', { class: 'actions' }, actionButton('Show Commands', 'terminal', () => serve(false), { secondary: true, id: 'serve-show' }), actionButton('Start on Host and Forward', 'server-process', () => serve(true), { id: 'serve-start' })),
     out,
   );
 }
@@ -230,7 +208,7 @@ function render(): void {
   const parts: (HTMLElement | null)[] = [
     el('header', {}, el('h1', {}, run.id), el('span', { class: `badge state-${state}`, id: 'state' }, state + (run.exitCode !== null && run.exitCode !== undefined && state !== 'running' ? ` (exit ${run.exitCode})` : ''))),
     run.connectionProblem ? el('div', { class: 'banner' }, el('span', { class: 'codicon codicon-debug-disconnect', 'aria-hidden': 'true' }), ` Cannot reach ${run.host}: ${run.connectionProblem}. The run continues on the host; the view reconnects by itself.`) : null,
-    notice ? el('div', { class: 'notice', role: 'status' }, notice) : null,
+    pageActions.notice ? el('div', { class: 'notice', role: 'status' }, pageActions.notice) : null,
     stats(),
     actions(),
     chartSection(),

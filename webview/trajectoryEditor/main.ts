@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import './style.css';
 import { z } from 'zod';
+import { select } from '../shared/components';
 import { el, HostChannel, readInitialState, readSavedState, writeSavedState } from '../shared/hostChannel';
 import {
   editorKeys,
@@ -59,11 +60,6 @@ const app = document.getElementById('app')!;
 // Filters and search
 // ------------------------------------------------------------------------------------------------------
 
-function select(label: string, options: [string, string][], value: string | undefined): HTMLSelectElement {
-  const s = el('select', { 'aria-label': label, title: label }, ...options.map(([v, text]) => el('option', { value: v }, text)));
-  s.value = value ?? '';
-  return s;
-}
 
 const searchField = el('vscode-textfield', { placeholder: 'Search questions, answers, thoughts, code…', 'aria-label': 'Search trajectories', class: 'search' });
 searchField.value = saved.query.search ?? '';

@@ -1,4 +1,5 @@
 import { el } from '../shared/hostChannel';
+import { icon } from '../shared/components';
 import {
   type CappedText,
   type CompareRow,
@@ -23,9 +24,6 @@ export interface StepCardActions {
   readOnly: boolean;
 }
 
-function icon(name: string, title?: string): HTMLElement {
-  return el('span', title ? { class: `codicon codicon-${name}`, title, 'aria-label': title } : { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
-}
 
 function button(label: string, iconName: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
   const b = el('button', { class: 'action', type: 'button', ...attrs }, icon(iconName), el('span', {}, label));
