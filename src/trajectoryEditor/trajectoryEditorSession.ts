@@ -11,7 +11,7 @@ import { triageTrajectory } from '../triage/checks';
 import { sortFlags, type TriageFlag } from '../triage/flags';
 import { NearDuplicateIndex } from '../triage/nearDuplicates';
 import { type AppliedEdit, type TrajectoryEditorModel } from './editorDocumentModel';
-import { summarise, TrajectoryListIndex, type TrajectorySummary } from './trajectoryListIndex';
+import { summarise, TrajectoryListIndex, type ListRowSummary } from './trajectoryListIndex';
 import { type SlotContent } from './trajectorySource';
 import { compareTrajectories, observationField, trajectoryView } from './trajectoryView';
 
@@ -299,7 +299,7 @@ export class TrajectoryEditorSession {
   }
 
   /** Summary of a record as the list shows it (after an edit), for tests and the tree view. */
-  summaryOf(slot: number): TrajectorySummary | undefined {
+  summaryOf(slot: number): ListRowSummary | undefined {
     return this.index.get(slot);
   }
 

@@ -22,8 +22,13 @@ export interface SummaryFlag {
   step?: number;
 }
 
-/** What the list shows and filters on for one line of the file. */
-export interface TrajectorySummary {
+/**
+ * What the editor's list shows, sorts and filters on for one line of the file (invalid lines included, with
+ * the verdict, the filter's decision, triage flags and search text). Not the file-level record summary of
+ * `src/trajectory/trajectoryFile.ts` (`TrajectorySummary`), which counts steps and bytes for `stats` and the
+ * review counts.
+ */
+export interface ListRowSummary {
   slot: number;
   /** Absent for an invalid line. */
   id?: string;
@@ -56,7 +61,7 @@ const searchCharsPerStep = 400;
  * `fileFlags` are flags that need the rest of the file (a near duplicate of an earlier record); the
  * per-record triage runs here, so a summary re-made after an edit has flags that follow the edit.
  */
-export function summarise(content: SlotContent, fileFlags: readonly TriageFlag[] = []): TrajectorySummary {
+export function summarise(content: SlotContent, fileFlags: readonly TriageFlag[] = []): ListRowSummary {
   if (!content.valid) {
     return {
       slot: content.slot,
@@ -77,7 +82,7 @@ export function summarise(content: SlotContent, fileFlags: readonly TriageFlag[]
   return summariseTrajectory(content.slot, content.trajectory, fileFlags);
 }
 
-export function summariseTrajectory(slot: number, t: Trajectory, fileFlags: readonly TriageFlag[] = []): TrajectorySummary {
+export function summariseTrajectory(slot: number, t: Trajectory, fileFlags: readonly TriageFlag[] = []): ListRowSummary {
   const flags = sortFlags([...triageTrajectory(t), ...fileFlags]).map((f): SummaryFlag => (f.step === undefined ? { rule: f.rule, severity: f.severity } : { rule: f.rule, severity: f.severity, step: f.step }));
   const searchParts = [t.id, t.task.id, t.task.question, t.task.goldAnswer ?? '', t.finalAnswer ?? '', t.review.note ?? '', ...t.review.reasonTags];
   for (const s of t.steps) searchParts.push(s.thought.slice(0, searchCharsPerStep), s.code.slice(0, searchCharsPerStep));
@@ -124,10 +129,10 @@ export interface TrajectoryQuery {
   descending?: boolean;
 }
 
-const statusOrder: Record<TrajectorySummary['status'], number> = { unreviewed: 0, rejected: 1, accepted: 2, invalid: 3 };
+const statusOrder: Record<ListRowSummary['status'], number> = { unreviewed: 0, rejected: 1, accepted: 2, invalid: 3 };
 const verdictOrder: Record<Verdict, number> = { incorrect: 0, 'needs-judging': 1, unjudged: 2, correct: 3 };
 
-export function matchesQuery(s: TrajectorySummary, q: TrajectoryQuery, words: readonly string[]): boolean {
+export function matchesQuery(s: ListRowSummary, q: TrajectoryQuery, words: readonly string[]): boolean {
   if (q.status?.length && !q.status.includes(s.status)) return false;
   if (q.verdict?.length && !q.verdict.includes(s.verdict)) return false;
   if (q.domain?.length && (s.domain === undefined || !q.domain.includes(s.domain))) return false;
@@ -149,20 +154,20 @@ export function searchWords(search: string | undefined): string[] {
 
 /** Summaries of every line scanned so far, in file order, with queries over them. */
 export class TrajectoryListIndex {
-  private readonly summaries: (TrajectorySummary | undefined)[];
+  private readonly summaries: (ListRowSummary | undefined)[];
   private scannedCount = 0;
 
   constructor(readonly slotCount: number) {
-    this.summaries = new Array<TrajectorySummary | undefined>(slotCount);
+    this.summaries = new Array<ListRowSummary | undefined>(slotCount);
   }
 
   /** Records (or replaces, after an edit) the summary of one line. */
-  put(summary: TrajectorySummary): void {
+  put(summary: ListRowSummary): void {
     if (this.summaries[summary.slot] === undefined) this.scannedCount++;
     this.summaries[summary.slot] = summary;
   }
 
-  get(slot: number): TrajectorySummary | undefined {
+  get(slot: number): ListRowSummary | undefined {
     return this.summaries[slot];
   }
 
@@ -183,11 +188,11 @@ export class TrajectoryListIndex {
   /** Slots matching the query, in the requested order. Lines not yet scanned are not included. */
   query(q: TrajectoryQuery): number[] {
     const words = searchWords(q.search);
-    const out: TrajectorySummary[] = [];
+    const out: ListRowSummary[] = [];
     for (const s of this.summaries) if (s && matchesQuery(s, q, words)) out.push(s);
     const sort = q.sort ?? 'file';
     if (sort !== 'file') {
-      const key = (s: TrajectorySummary): number | string =>
+      const key = (s: ListRowSummary): number | string =>
         sort === 'steps'
           ? s.steps
           : sort === 'status'
@@ -209,7 +214,7 @@ export class TrajectoryListIndex {
   }
 
   /** Counts by review status over the scanned lines (the tree view and the status bar show these). */
-  countsByStatus(): Record<TrajectorySummary['status'], number> {
+  countsByStatus(): Record<ListRowSummary['status'], number> {
     const counts = { unreviewed: 0, accepted: 0, rejected: 0, invalid: 0 };
     for (const s of this.summaries) if (s) counts[s.status]++;
     return counts;
