@@ -155,10 +155,10 @@ export class TrajectoryCustomDocument implements vscode.CustomDocument {
     this.watcher.onDidChange(schedule);
     this.watcher.onDidCreate(schedule);
     this.watcher.onDidDelete(schedule);
-    // The workspace watcher covers files inside a workspace folder. For a file outside every folder the
-    // watcher may stay silent, so a cheap size/time check runs as well; the full fingerprint is compared only
+    // Watchers are not delivered everywhere (files outside the workspace, some remote file systems; in
+    // code-server the editor missed a quick eval's live file, replaced by a rename at each step, when only the
+    // watcher was relied on), so a cheap size/time check runs as well; the full fingerprint is compared only
     // when that differs.
-    if (vscode.workspace.getWorkspaceFolder(this.uri)) return;
     this.pollTimer = setInterval(() => {
       void stat(this.uri.fsPath).then(
         (s) => {
