@@ -43,19 +43,18 @@ export function isolationOption(args: ParsedCliArgs): IsolationSetting | undefin
 
 /**
  * The run environment of a CLI command: endpoints and keys from `TRAJECTORY_STUDIO_*` variables, and
- * `--python`, `--isolation`, `--prompts-folder` and `--index-folder` where the command declares them.
+ * `--python`, `--isolation` and `--prompts-folder` where the command declares them (the CLI names an index by
+ * its folder, `--index DIR`, so it needs no index root).
  */
 export function cliRunEnvironment(args: ParsedCliArgs, io: Pick<CliIo, 'cwd' | 'env'>): RunEnvironment {
   const python = stringOption(args, 'python');
   const isolation = isolationOption(args);
   const promptsFolder = stringOption(args, 'prompts-folder');
-  const indexFolder = stringOption(args, 'index-folder');
   return runEnvironmentFromCli(io.env, {
     cwd: io.cwd,
     ...(python ? { python } : {}),
     ...(isolation ? { isolation } : {}),
     ...(promptsFolder ? { promptsFolder } : {}),
-    ...(indexFolder ? { indexFolder } : {}),
   });
 }
 
