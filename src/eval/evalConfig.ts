@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
-import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
+import { readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { compatibilitySchema } from '../trajectory/compatibility';
 
@@ -159,13 +159,7 @@ export const evalManifestSchema = z.object({
 export type EvalManifest = z.infer<typeof evalManifestSchema>;
 
 /** How `manifest.json` is read: a bump of {@link EVAL_MANIFEST_VERSION} adds the migration from the old version here. */
-export const evalManifestFormat: VersionedJsonFormat<typeof evalManifestSchema> = {
-  what: 'an evaluation run manifest',
-  schema: evalManifestSchema,
-  versionField: 'manifestVersion',
-  version: EVAL_MANIFEST_VERSION,
-  migrations: {},
-};
+export const evalManifestFormat = versionedJsonFormat('an evaluation run manifest', evalManifestSchema, 'manifestVersion', EVAL_MANIFEST_VERSION);
 
 export function manifestFile(runFolder: string): string {
   return path.join(runFolder, 'manifest.json');

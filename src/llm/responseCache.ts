@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonDurably } from '../runs/durableFile';
-import { JsonFileError, readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
+import { JsonFileError, readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { type ChatChoice, type TokenUsage } from './types';
 
 /** What the cache keeps of a reply: enough to rebuild the result without calling the server. */
@@ -51,13 +51,7 @@ const cachedReplyFileSchema = z.object({
 }) satisfies z.ZodType<CachedReply>;
 
 /** How a cache entry is read: a bump of {@link CACHED_REPLY_VERSION} adds the migration from the old version here. */
-export const cachedReplyFormat: VersionedJsonFormat<typeof cachedReplyFileSchema> = {
-  what: 'a cached model reply',
-  schema: cachedReplyFileSchema,
-  versionField: 'schema',
-  version: CACHED_REPLY_VERSION,
-  migrations: {},
-};
+export const cachedReplyFormat = versionedJsonFormat('a cached model reply', cachedReplyFileSchema, 'schema', CACHED_REPLY_VERSION);
 
 /**
  * Replies on disk, one JSON file per request under `<folder>/<first two hex digits>/<key>.json`, written

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { type CorpusFormat, type CorpusPosition } from './corpusFormats';
 import { writeJsonDurably } from '../runs/durableFile';
-import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
+import { readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 
 /** Where the dense vectors of an index came from, and how to embed queries against them. */
 export const embeddingInfoSchema = z.object({
@@ -65,13 +65,7 @@ export const indexManifestSchema = z.object({
 export type IndexManifest = z.infer<typeof indexManifestSchema>;
 
 /** How `studio-index.json` is read: a bump of {@link INDEX_MANIFEST_VERSION} adds the migration from the old version here. */
-export const indexManifestFormat: VersionedJsonFormat<typeof indexManifestSchema> = {
-  what: 'a Trajectory Studio index manifest',
-  schema: indexManifestSchema,
-  versionField: 'schema',
-  version: INDEX_MANIFEST_VERSION,
-  migrations: {},
-};
+export const indexManifestFormat = versionedJsonFormat('a Trajectory Studio index manifest', indexManifestSchema, 'schema', INDEX_MANIFEST_VERSION);
 
 export const manifestFileName = 'studio-index.json';
 export const badRowsFileName = 'bad-rows.jsonl';

@@ -27,6 +27,20 @@ export interface VersionedJsonFormat<S extends z.ZodType> {
   migrations?: Readonly<Record<number, JsonMigration>>;
 }
 
+/**
+ * Declares a format in one line: `versionedJsonFormat('a teacher run manifest', schema, 'manifestVersion', 1)`.
+ * Migrations are added by the version they read when the version is bumped.
+ */
+export function versionedJsonFormat<S extends z.ZodType>(
+  what: string,
+  schema: S,
+  versionField: string,
+  version: number,
+  migrations: Readonly<Record<number, JsonMigration>> = {},
+): VersionedJsonFormat<S> {
+  return { what, schema, versionField, version, migrations };
+}
+
 /** One problem in a file: the field (a JSON path such as `$.config.teacher.model`) and what is wrong with it. */
 export interface JsonFileIssue {
   path: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { filterSettingsSchema } from './trajectoryFilter';
 import { writeJsonDurably } from '../runs/durableFile';
-import { readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
+import { readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { compatibilitySchema } from '../trajectory/compatibility';
 import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
 import { type RunEnvironment } from '../runs/runEnvironment';
@@ -94,13 +94,7 @@ export const teacherManifestSchema = z.object({
 export type TeacherManifest = z.infer<typeof teacherManifestSchema>;
 
 /** How `<name>.manifest.json` is read: a bump of {@link TEACHER_MANIFEST_VERSION} adds the migration from the old version here. */
-export const teacherManifestFormat: VersionedJsonFormat<typeof teacherManifestSchema> = {
-  what: 'a teacher run manifest',
-  schema: teacherManifestSchema,
-  versionField: 'manifestVersion',
-  version: TEACHER_MANIFEST_VERSION,
-  migrations: {},
-};
+export const teacherManifestFormat = versionedJsonFormat('a teacher run manifest', teacherManifestSchema, 'manifestVersion', TEACHER_MANIFEST_VERSION);
 
 /** `out/teacher.traj.jsonl` → `out/teacher.traj.manifest.json`. */
 export function manifestPathFor(outputFile: string): string {

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { undefinedIfMissing, writeJsonDurably } from '../runs/durableFile';
-import { parseVersionedJson, readVersionedJson, type VersionedJsonFormat } from '../runs/versionedJson';
+import { parseVersionedJson, readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 
 export const RUN_RECORD_SCHEMA_VERSION = 1;
 
@@ -58,13 +58,7 @@ export const runRecordSchema = z.strictObject({
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
 /** How a run record (`<id>.json` locally, `run.json` on the host and beside a downloaded adapter) is read. */
-export const runRecordFormat: VersionedJsonFormat<typeof runRecordSchema> = {
-  what: 'a training run record',
-  schema: runRecordSchema,
-  versionField: 'schema',
-  version: RUN_RECORD_SCHEMA_VERSION,
-  migrations: {},
-};
+export const runRecordFormat = versionedJsonFormat('a training run record', runRecordSchema, 'schema', RUN_RECORD_SCHEMA_VERSION);
 
 /** A run id that sorts by time and is safe as a folder name on both sides. */
 export function newRunId(name: string, now = new Date()): string {
