@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
+import { runEndpointFields, runManifestHeader, runSessionFields } from '../runs/manifestFields';
 import { readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { compatibilitySchema } from '../trajectory/compatibility';
@@ -55,17 +56,12 @@ export const evalRunConfigSchema = z.object({
   benchmarks: z.array(z.string().min(1)).min(1),
   /** The domain of benchmark files that name none (the reference's test sets are recognised without it). */
   benchmarkDomain: z.enum(['math', 'factual']).optional(),
+  /** `model` is the model or LoRA module name the server knows. */
   student: z.object({
-    /** Endpoint profile name. */
     profile: z.string().default('student'),
-    /** The model or LoRA module name the server knows. */
-    model: z.string().min(1),
-    baseUrls: z.array(z.string()).default([]),
-    flavor: z.enum(['vllm', 'openai']).default('vllm'),
+    ...runEndpointFields,
     /** The adapter's folder or manifest file, when the student is a trained LoRA adapter. */
     adapter: z.string().optional(),
-    /** Set when the student is the test suite's scripted server, so results say they are not a model's. */
-    scripted: z.string().optional(),
   }),
   mode: evalModeSchema.default({ kind: 'sag', candidates: sagDefaults.candidates, isolation: 'isolated' }),
   /** Unset: METHOD §5's values for SAG, greedy decoding (0 / 1) for greedy. */
@@ -120,22 +116,14 @@ export function ignoredModeSettings(config: Pick<EvalRunConfig, 'mode' | 'compat
 }
 
 /** One start of the run (the first, or a resume). */
-export const evalSessionSchema = z.object({
-  startedAt: z.string(),
-  finishedAt: z.string().optional(),
-  attempted: z.int().nonnegative(),
-  failures: z.int().nonnegative(),
-  cancelled: z.boolean().default(false),
-  wallMs: z.number().nonnegative().default(0),
-});
+export const evalSessionSchema = z.object({ ...runSessionFields, wallMs: z.number().nonnegative().default(0) });
 export type EvalSession = z.infer<typeof evalSessionSchema>;
 
 /** The version of the evaluation run manifest this code writes; older ones migrate on read (see {@link evalManifestFormat}). */
 export const EVAL_MANIFEST_VERSION = 1;
 
 export const evalManifestSchema = z.object({
-  kind: z.literal('eval-run'),
-  manifestVersion: z.literal(EVAL_MANIFEST_VERSION),
+  ...runManifestHeader('eval-run', EVAL_MANIFEST_VERSION),
   config: evalRunConfigSchema,
   benchmarks: z.array(
     z.object({

@@ -21,6 +21,7 @@ import { type EvalTrajectoryMeta } from './metrics';
 import { type RunResults, writeRunMetrics } from './runResults';
 import { writeJsonDurably } from '../runs/durableFile';
 import { type QuestionWork, remainingMs, runQuestions, writtenRecords } from '../runs/questionRun';
+import { endRunSession } from '../runs/manifestFields';
 
 /** One question's episode as the run needs it: the student agent behind a function. */
 export interface EvalEpisodeInput {
@@ -248,19 +249,13 @@ async function* evaluate(config: EvalRunConfig, deps: EvalRunDependencies, outer
     });
   };
 
-  const { cancelled } = yield* runQuestions({
-    pending,
-    concurrency: config.concurrency,
-    signal: outerSignal,
-    runOne,
-    settle: async (cancelled) => {
-      await Promise.all(appenders.map((a) => a.close()));
-      session.finishedAt = new Date(now()).toISOString();
-      session.cancelled = cancelled;
-      session.wallMs = now() - startedMs;
-      await writeJsonDurably(manifestFile(config.runFolder), manifest);
-    },
-  });
+  const settle = async (cancelled: boolean): Promise<void> => {
+    await Promise.all(appenders.map((a) => a.close()));
+    endRunSession(session, cancelled, now());
+    session.wallMs = now() - startedMs;
+    await writeJsonDurably(manifestFile(config.runFolder), manifest);
+  };
+  const { cancelled } = yield* runQuestions({ pending, concurrency: config.concurrency, signal: outerSignal, runOne, settle });
 
   const results = await writeRunMetrics(config.runFolder);
   const snap = snapshot();

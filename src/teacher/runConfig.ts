@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { scoringSettingsSchema } from '../scoring/scoringSettings';
 import { filterSettingsSchema } from './trajectoryFilter';
 import { writeJsonDurably } from '../runs/durableFile';
+import { runEndpointFields, runManifestHeader, runSessionFields } from '../runs/manifestFields';
 import { readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { compatibilitySchema } from '../trajectory/compatibility';
 import { retrievalSettingSchema } from '../retrieval/retrievalSetting';
@@ -19,15 +20,7 @@ export const teacherRunConfigSchema = z.object({
   questionFile: z.string().min(1),
   /** Where trajectories are appended (`*.traj.jsonl`). */
   outputFile: z.string().min(1),
-  teacher: z.object({
-    /** Endpoint profile name. */
-    profile: z.string().default('teacher'),
-    model: z.string().min(1),
-    baseUrls: z.array(z.string()).default([]),
-    flavor: z.enum(['vllm', 'openai']).default('vllm'),
-    /** Set when the teacher is the test suite's scripted server, so the data says it is not a real model's. */
-    scripted: z.string().optional(),
-  }),
+  teacher: z.object({ profile: z.string().default('teacher'), ...runEndpointFields }),
   /** Inject the first paragraph of a chain-of-thought reply as the start of the first step (METHOD §4). */
   firstThoughtPrefix: z.boolean().default(true),
   cotTemperature: z.number().min(0).default(0),
@@ -65,14 +58,9 @@ const reproducibilityKeys = [
 ] as const satisfies readonly (keyof TeacherRunConfig)[];
 
 export const runRecordSchema = z.object({
-  startedAt: z.string(),
-  finishedAt: z.string().optional(),
-  /** Questions this run worked on (finished or failed). */
-  attempted: z.int().nonnegative(),
+  ...runSessionFields,
   correct: z.int().nonnegative(),
   accepted: z.int().nonnegative(),
-  failures: z.int().nonnegative(),
-  cancelled: z.boolean().default(false),
   retriedFailed: z.int().nonnegative().default(0),
   promptTokens: z.int().nonnegative().default(0),
   completionTokens: z.int().nonnegative().default(0),
@@ -83,8 +71,7 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 export const TEACHER_MANIFEST_VERSION = 1;
 
 export const teacherManifestSchema = z.object({
-  kind: z.literal('teacher-generation'),
-  manifestVersion: z.literal(TEACHER_MANIFEST_VERSION),
+  ...runManifestHeader('teacher-generation', TEACHER_MANIFEST_VERSION),
   config: teacherRunConfigSchema,
   questionSetSha256: z.string(),
   questionCount: z.int().nonnegative(),

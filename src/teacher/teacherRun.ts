@@ -18,6 +18,7 @@ import { decideTeacherFilter, type FilterDecision } from './trajectoryFilter';
 import { summarizeTeacherFile, type TeacherRunSummary } from './runSummary';
 import { fileExists } from '../runs/runFiles';
 import { type QuestionWork, remainingMs, runQuestions, writtenRecords } from '../runs/questionRun';
+import { endRunSession } from '../runs/manifestFields';
 
 /** One agent episode as the teacher run needs it: the agent loop (src/agent/) behind a function. */
 export interface TeacherEpisodeInput {
@@ -283,18 +284,12 @@ async function* generate(config: TeacherRunConfig, deps: TeacherRunDependencies,
     });
   };
 
-  const { cancelled } = yield* runQuestions({
-    pending,
-    concurrency: config.concurrency,
-    signal: outerSignal,
-    runOne,
-    settle: async (cancelled) => {
-      await appender.close();
-      run.finishedAt = new Date(now()).toISOString();
-      run.cancelled = cancelled;
-      await writeManifest(config.outputFile, manifest);
-    },
-  });
+  const settle = async (cancelled: boolean): Promise<void> => {
+    await appender.close();
+    endRunSession(run, cancelled, now());
+    await writeManifest(config.outputFile, manifest);
+  };
+  const { cancelled } = yield* runQuestions({ pending, concurrency: config.concurrency, signal: outerSignal, runOne, settle });
 
   const summary = await summarizeTeacherFile(config.outputFile, selectedIds);
   const snap = snapshot();
