@@ -24,10 +24,7 @@ export interface FactualScoringChoice {
 
 /** The factual-scoring flags of `eval` and `generate`, read by {@link factualScoringFromFlags} (and `--f1-threshold` by the commands). */
 export const factualScoringCliOptions = {
-  judge: {
-    type: 'boolean',
-    help: 'insist on the judge model for factual answers: fail when no judge endpoint is set (by default it judges them whenever its endpoint, TRAJECTORY_STUDIO_JUDGE_BASE_URLS and _MODEL, is set; the manifest records which scoring was used)',
-  },
+  judge: { type: 'boolean', help: 'insist on the judge model for factual answers: fail when no judge endpoint is set (by default it judges them whenever its endpoint, TRAJECTORY_STUDIO_JUDGE_BASE_URLS and _MODEL, is set; the manifest records which scoring was used)' },
   'no-judge': { type: 'boolean', help: 'score factual answers by exact match even when a judge endpoint is set' },
   'judge-prompt': { type: 'string', value: 'FILE', help: "a judge prompt file (.judge.txt) in place of the built-in one of the run's profile" },
   'f1-threshold': { type: 'string', value: 'X', help: 'exact-match scoring: also accept an answer with token F1 ≥ X' },

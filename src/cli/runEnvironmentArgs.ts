@@ -10,11 +10,7 @@ const isolationSettings: readonly IsolationSetting[] = ['auto', 'bwrap', 'rlimit
 /** `--python` and `--isolation`: the sandbox of a command that runs the agent. */
 export const sandboxCliOptions = {
   python: { type: 'string', value: 'PATH', help: 'the Python interpreter the sandbox runs' },
-  isolation: {
-    type: 'string',
-    value: isolationSettings.join('|'),
-    help: 'how the sandbox isolates model code: auto (default: bubblewrap where it runs, else resource limits only), bwrap, rlimits, or refuse-without-bwrap',
-  },
+  isolation: { type: 'string', value: isolationSettings.join('|'), help: 'how the sandbox isolates model code: auto (default: bubblewrap where it runs, else resource limits only), bwrap, rlimits, or refuse-without-bwrap' },
 } as const satisfies CliOptionSpecs;
 
 /** `--prompts-folder`: where the prompt profiles named by `--prompt` are looked for first. */

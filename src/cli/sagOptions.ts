@@ -5,22 +5,11 @@ import { type CliOptionSpecs, CliUsageError, optionalIntOption, type ParsedCliAr
 
 /** The SAG flags `ask` and `eval` share beside `--sag N`: adaptive rounds and the vote key. */
 export const sagCliOptions = {
-  adaptive: {
-    type: 'boolean',
-    help: 'SAG in rounds: stop drawing once more candidates could not change the vote (--sag N is then the most per step)',
-  },
+  adaptive: { type: 'boolean', help: 'SAG in rounds: stop drawing once more candidates could not change the vote (--sag N is then the most per step)' },
   'first-round': { type: 'string', value: 'K', help: `with --adaptive: candidates of the first round (default ${adaptiveSagDefaults.firstRound})` },
   'round-size': { type: 'string', value: 'K', help: `with --adaptive: candidates of each further round (default ${adaptiveSagDefaults.roundSize})` },
-  agreement: {
-    type: 'string',
-    value: 'X',
-    help: `with --adaptive: stop once the leading group holds this share of the candidates drawn (default ${adaptiveSagDefaults.agreement}: all agree)`,
-  },
-  'vote-keys': {
-    type: 'string',
-    value: 'exact|normalized',
-    help: 'what the vote compares (default exact print output; normalized also groups 7 / 7.0, trailing spaces and equal expressions)',
-  },
+  agreement: { type: 'string', value: 'X', help: `with --adaptive: stop once the leading group holds this share of the candidates drawn (default ${adaptiveSagDefaults.agreement}: all agree)` },
+  'vote-keys': { type: 'string', value: 'exact|normalized', help: 'what the vote compares (default exact print output; normalized also groups 7 / 7.0, trailing spaces and equal expressions)' },
 } as const satisfies CliOptionSpecs;
 
 /** `adaptive` and `voteKeys` of a SAG mode from the flags; a usage error for flags that do not fit together. */

@@ -5,11 +5,7 @@ import { type CliIo, type CliOptionSpecs, type ParsedCliArgs, stringOption } fro
 
 /** `--prompt-profile`, read by {@link sftPromptFrom}. */
 export const sftPromptCliOption = {
-  'prompt-profile': {
-    type: 'string',
-    value: 'P',
-    help: 'prompt profile (name or .prompt.txt path) whose system prompt and task suffix the training text uses (default student)',
-  },
+  'prompt-profile': { type: 'string', value: 'P', help: 'prompt profile (name or .prompt.txt path) whose system prompt and task suffix the training text uses (default student)' },
 } as const satisfies CliOptionSpecs;
 
 /**

@@ -1,15 +1,5 @@
 import type * as vscode from 'vscode';
-import {
-  type ChannelErrorCode,
-  type Envelope,
-  envelopeSchema,
-  describeZodError,
-  type HostNotificationParams,
-  type ProtocolDefinition,
-  type RequestParams,
-  type RequestResult,
-  type WebviewNotificationParams,
-} from '../protocol/envelope';
+import { type ChannelErrorCode, type Envelope, envelopeSchema, describeZodError, type HostNotificationParams, type ProtocolDefinition, type RequestParams, type RequestResult, type WebviewNotificationParams } from '../protocol/envelope';
 
 export type RequestHandlers<P extends ProtocolDefinition> = {
   [M in keyof P['requests']]: (params: RequestParams<P, M>) => Promise<RequestResult<P, M>> | RequestResult<P, M>;

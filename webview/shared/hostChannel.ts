@@ -1,15 +1,6 @@
 import { type z } from 'zod';
 import { PendingRequests } from '../../src/protocol/pendingRequests';
-import {
-  type Envelope,
-  envelopeSchema,
-  describeZodError,
-  type HostNotificationParams,
-  type ProtocolDefinition,
-  type RequestParams,
-  type RequestResult,
-  type WebviewNotificationParams,
-} from '../../src/protocol/envelope';
+import { type Envelope, envelopeSchema, describeZodError, type HostNotificationParams, type ProtocolDefinition, type RequestParams, type RequestResult, type WebviewNotificationParams } from '../../src/protocol/envelope';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

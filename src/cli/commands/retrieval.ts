@@ -72,11 +72,7 @@ export const indexBuildCommand: CliCommand = {
     ...optionGroup('Dense vectors (optional; BM25 needs none)', {
       ...embeddingOptions,
       'embeddings-concurrency': { type: 'string', value: 'N', help: 'requests in flight (default 4)' },
-      faiss: {
-        type: 'string',
-        value: 'FILE',
-        help: 'import vectors from a FAISS IndexFlatIP file, row i = corpus record i (give --embeddings-url/--embeddings-model too, to embed queries later)',
-      },
+      faiss: { type: 'string', value: 'FILE', help: 'import vectors from a FAISS IndexFlatIP file, row i = corpus record i (give --embeddings-url/--embeddings-model too, to embed queries later)' },
       ann: { type: 'string', value: 'auto|none|ivf-pq', help: 'vector index (default auto: IVF_PQ from 20,000 rows)' },
       partitions: { type: 'string', value: 'N', help: 'IVF partitions (default √rows / 2)' },
       'sub-vectors': { type: 'string', value: 'N', help: 'PQ sub-vectors (default dims / 4: 192 for 768-d)' },
@@ -192,11 +188,7 @@ export const indexSearchCommand: CliCommand = {
   options: {
     mode: { type: 'string', value: searchModes.join('|'), help: 'search mode (default: hybrid when the index has vectors, else fts)' },
     k: { type: 'string', value: 'N', help: 'passages to return (default 3)' },
-    output: {
-      type: 'string',
-      value: 'web-search|json|table',
-      help: "web-search: the exact text the agent's web_search tool returns; json; table (default)",
-    },
+    output: { type: 'string', value: 'web-search|json|table', help: "web-search: the exact text the agent's web_search tool returns; json; table (default)" },
     ...queryEmbedderOptions,
   },
   notes: [embeddingsKeyNote],
@@ -270,11 +262,7 @@ export const serveRetrievalCommand: CliCommand = {
     index: { type: 'string', value: 'DIR', help: 'the index folder to serve' },
     port: { type: 'string', value: 'N', help: 'port on 127.0.0.1 (default 8000; 0 picks a free one)' },
     mode: { type: 'string', value: searchModes.join('|'), help: 'search mode (default: hybrid when the index has vectors, else fts)' },
-    prewarm: {
-      type: 'string',
-      value: 'auto|always|never',
-      help: 'load the full-text indexes into memory at start (default auto: corpora up to 1 GB, when free memory allows; 1M passages take about 400 MB)',
-    },
+    prewarm: { type: 'string', value: 'auto|always|never', help: 'load the full-text indexes into memory at start (default auto: corpora up to 1 GB, when free memory allows; 1M passages take about 400 MB)' },
     ...queryEmbedderOptions,
   },
   notes: [embeddingsKeyNote],

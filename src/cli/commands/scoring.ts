@@ -186,11 +186,7 @@ export const scoreCommand: CliCommand = {
     gold: { type: 'string', value: 'TEXT', help: 'the reference answer (factual: aliases as a JSON array or separated by " | ")' },
     question: { type: 'string', value: 'TEXT', help: 'the question (the judge model needs it)' },
     file: { type: 'string', value: 'PATH', help: 'JSONL with one pair per line: {"pred", "gold", "domain"?, "question"?}' },
-    profile: {
-      type: 'string',
-      value: 'studio|reference|both',
-      help: "studio (the corrected scorer), reference (the paper's grader, quirks kept) or both (default: each verdict, and with --file each accuracy and the pairs they disagree on)",
-    },
+    profile: { type: 'string', value: 'studio|reference|both', help: "studio (the corrected scorer), reference (the paper's grader, quirks kept) or both (default: each verdict, and with --file each accuracy and the pairs they disagree on)" },
     judge: { type: 'boolean', help: 'judge factual answers with the judge endpoint (TRAJECTORY_STUDIO_JUDGE_BASE_URLS, _MODEL)' },
     'f1-threshold': { type: 'string', value: 'X', help: 'offline factual: also accept token F1 ≥ X' },
     'no-symbolic': { type: 'boolean', help: 'skip the sympy check (no Python needed)' },

@@ -18,15 +18,8 @@ function studioHome(io: CliIo): string {
 
 /** The flags every `train` command shares: where the host profiles are and how new host keys are treated. */
 const commonOptions = optionGroup('Hosts', {
-  'hosts-file': {
-    type: 'string',
-    value: 'F',
-    help: 'JSON array of host profiles (the same fields as the trajectoryStudio.training.hosts setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)',
-  },
-  'accept-new-host-key': {
-    type: 'boolean',
-    help: 'trust a host seen for the first time (its SHA256 fingerprint is printed); without it hosts missing from ~/.ssh/known_hosts are refused',
-  },
+  'hosts-file': { type: 'string', value: 'F', help: 'JSON array of host profiles (the same fields as the trajectoryStudio.training.hosts setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)' },
+  'accept-new-host-key': { type: 'boolean', help: 'trust a host seen for the first time (its SHA256 fingerprint is printed); without it hosts missing from ~/.ssh/known_hosts are refused' },
 } as const satisfies CliOptionSpecs);
 
 const commonNotes = ["An encrypted key's passphrase comes from TRAJECTORY_STUDIO_SSH_PASSPHRASE."];
@@ -176,12 +169,7 @@ export const trainLaunchCommand: CliCommand = {
     'skip-check': { type: 'boolean', help: 'do not run `train_lora.py --check` on the host first' },
     follow: { type: 'boolean', help: 'print metrics until the run ends (Ctrl-C stops following, not the run)' },
     ...intervalOption,
-    script: {
-      type: 'string',
-      value: 'FILE',
-      multiple: true,
-      help: 'upload and run this program instead of the bundled train_lora.py; the first is the entry point',
-    },
+    script: { type: 'string', value: 'FILE', multiple: true, help: 'upload and run this program instead of the bundled train_lora.py; the first is the entry point' },
     ...commonOptions,
   },
   notes: commonNotes,
