@@ -263,19 +263,19 @@ def train(args: argparse.Namespace) -> int:
         if is_main:
             print(text, flush=True)
 
-    def all_max(value: float) -> float:
+    def all_reduce(value: float, op) -> float:
+        """The value reduced over every process (itself when the run is not distributed)."""
         if not distributed:
             return value
         t = torch.tensor([value], dtype=torch.float64, device=device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        dist.all_reduce(t, op=op)
         return float(t.item())
 
+    def all_max(value: float) -> float:
+        return all_reduce(value, dist.ReduceOp.MAX if distributed else None)
+
     def all_sum(value: float) -> float:
-        if not distributed:
-            return value
-        t = torch.tensor([value], dtype=torch.float64, device=device)
-        dist.all_reduce(t, op=dist.ReduceOp.SUM)
-        return float(t.item())
+        return all_reduce(value, dist.ReduceOp.SUM if distributed else None)
 
     try:
         bf16_ok = cuda and torch.cuda.is_bf16_supported()
