@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { undefinedIfMissing } from '../runs/durableFile';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import { readExportManifest } from '../trainingExport/exportManifest';
 import { readTrajectoryFiles, selectionOfRule, trainingPromptsOfProfile } from '../trainingExport/trainingExport';
 import { type Compatibility } from '../trajectory/compatibility';
-import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest } from '../trajectory/sftExport';
+import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest, type ExportSourceFile } from '../trajectory/sftExport';
 
 /**
  * Training data made from a curated trajectory file as part of a launch: the same export `trajectory-studio
@@ -27,8 +26,7 @@ export function sha256OfFile(file: string): Promise<string> {
 }
 
 /** A source trajectory file as an export recorded it: absolute path and `sha256:` of its bytes when exported. */
-export const sourceFileSchema = z.object({ file: z.string(), sha256: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
-export type SourceFile = z.infer<typeof sourceFileSchema>;
+export type SourceFile = ExportSourceFile;
 
 export interface CuratedExportOptions {
   trajectoryFile: string;
@@ -88,35 +86,16 @@ export interface ExportProvenance {
   sourceFiles: SourceFile[];
 }
 
-const manifestLinksSchema = z.looseObject({
-  kind: z.literal('trajectory-studio-sft-export'),
-  snapshot: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  sources: z.array(z.string()).default([]),
-  extra: z.looseObject({ sourceFiles: z.array(sourceFileSchema).optional() }).optional(),
-});
-export type ExportManifestLinks = z.infer<typeof manifestLinksSchema>;
-
-/** Parses the fields of an export manifest that link it to its data and sources; throws with the file named. */
-export function parseExportManifestLinks(text: string, where: string): ExportManifestLinks {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = manifestLinksSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${where}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'not an export manifest'}`);
-  }
-  return parsed.data;
+/**
+ * What the export manifest beside a training file (`<file>.manifest.json`) links it to; undefined when there is
+ * none. Throws `JsonFileError` (file and field named) for a manifest that cannot be read.
+ */
+export async function exportProvenanceOf(dataFile: string): Promise<ExportProvenance | undefined> {
+  const manifest = await readExportManifest(dataFile);
+  return manifest && provenanceOf(manifest, manifestPathFor(dataFile));
 }
 
-/** The export manifest beside a training file (`<file>.manifest.json`), or undefined when there is none. */
-export async function exportProvenanceOf(dataFile: string): Promise<ExportProvenance | undefined> {
-  const manifestFile = manifestPathFor(dataFile);
-  const text = await undefinedIfMissing(readFile(manifestFile, 'utf8'));
-  if (text === undefined) return undefined;
-  const links = parseExportManifestLinks(text, manifestFile);
-  return { snapshot: links.snapshot, manifestFile, sourceFiles: links.extra?.sourceFiles ?? [] };
+/** What a run records of `manifest`, read from `manifestFile`. */
+export function provenanceOf(manifest: ExportManifest, manifestFile: string): ExportProvenance {
+  return { snapshot: manifest.snapshot, manifestFile, sourceFiles: manifest.extra?.sourceFiles ?? [] };
 }

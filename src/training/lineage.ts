@@ -1,9 +1,9 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { isMissingFileError } from '../runs/durableFile';
+import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { readEvalManifest, type EvalManifest } from '../eval/evalConfig';
+import { readExportManifestIfOurs } from '../trainingExport/exportManifest';
 import { manifestPathFor } from '../trajectory/sftExport';
-import { parseExportManifestLinks, sha256OfFile, type SourceFile } from './curatedExport';
+import { sha256OfFile, type SourceFile } from './curatedExport';
 import { type RunRecord } from './runRecord';
 
 /**
@@ -56,9 +56,9 @@ interface ExportInfo {
   manifestFile: string;
   dataFile: string;
   snapshot: string;
-  examples: number | undefined;
-  compatibility: string | undefined;
-  createdAt: string | undefined;
+  examples: number;
+  compatibility: string;
+  createdAt: string;
   sourceFiles: SourceFile[];
   /** Source names without a hash (exports made by the CLI). */
   sourceNames: string[];
@@ -87,28 +87,19 @@ function short(hash: string): string {
   return `${hash.slice(0, 19)}…`;
 }
 
-/** An export manifest's links; undefined for another tool's `*.manifest.json` (not ours to judge). */
+/** An export manifest's links; undefined when it is missing or another tool's `*.manifest.json` (not ours to judge). */
 async function readExport(manifestFile: string): Promise<ExportInfo | undefined> {
-  const text = await readFile(manifestFile, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${manifestFile}: not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof json !== 'object' || json === null || (json as { kind?: unknown }).kind !== 'trajectory-studio-sft-export') return undefined;
-  const links = parseExportManifestLinks(text, manifestFile);
-  const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
-  const string = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const manifest = await readExportManifestIfOurs(manifestFile);
+  if (!manifest) return undefined;
   return {
     manifestFile,
     dataFile: manifestFile.replace(/\.manifest\.json$/, ''),
-    snapshot: links.snapshot,
-    examples: number(links.examples),
-    compatibility: string(links.compatibility),
-    createdAt: string(links.createdAt),
-    sourceFiles: links.extra?.sourceFiles ?? [],
-    sourceNames: links.sources,
+    snapshot: manifest.snapshot,
+    examples: manifest.examples,
+    compatibility: manifest.compatibility,
+    createdAt: manifest.createdAt,
+    sourceFiles: manifest.extra?.sourceFiles ?? [],
+    sourceNames: manifest.sources,
   };
 }
 
@@ -165,7 +156,6 @@ export async function buildLineage(sources: LineageSources, hashes = new FileHas
       const found = await readExport(file);
       if (found) exports.push(found);
     } catch (err) {
-      if (isMissingFileError(err)) continue;
       problems.push((err as Error).message);
     }
   }
@@ -215,8 +205,8 @@ export async function buildLineage(sources: LineageSources, hashes = new FileHas
       kind: 'export',
       key: `export:${x.manifestFile}`,
       label: path.basename(x.dataFile),
-      description: `export · ${short(x.snapshot)}${x.examples !== undefined ? ` · ${x.examples} examples` : ''}`,
-      tooltip: `Export ${x.dataFile}\nData snapshot: ${x.snapshot}${x.compatibility ? `\nProfile: ${x.compatibility}` : ''}${x.createdAt ? `\nCreated: ${x.createdAt}` : ''}${warning ? `\n\n${warning}` : ''}`,
+      description: `export · ${short(x.snapshot)} · ${x.examples} examples`,
+      tooltip: `Export ${x.dataFile}\nData snapshot: ${x.snapshot}\nProfile: ${x.compatibility}\nCreated: ${x.createdAt}${warning ? `\n\n${warning}` : ''}`,
       open: { kind: 'file', path: x.manifestFile },
       children: runs.map(runNode),
       ...(warning ? { warning } : {}),

@@ -17,9 +17,10 @@ import {
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState, type RunStore, finalRunStates, newRunId, parseRunRecord } from './runRecord';
 import { expandRemoteHome, quoteShellArg, remoteJoin, shellCommand } from './shellQuote';
 import { type SshSession } from './sshSession';
-import { exportCompatibilityOf } from '../trajectory/sftExport';
+import { manifestPathFor, type ExportManifest } from '../trajectory/sftExport';
+import { readExportManifest } from '../trainingExport/exportManifest';
 import { writeJsonDurably } from '../runs/durableFile';
-import { type ExportProvenance, exportProvenanceOf } from './curatedExport';
+import { provenanceOf } from './curatedExport';
 
 /** What to train, where. */
 export interface LaunchSpec {
@@ -122,6 +123,13 @@ export class TrainingLauncher {
     if (spec.scriptFiles.length === 0) throw new Error('no training script to upload');
     const dataStats = await stat(spec.dataFile).catch(() => undefined);
     if (!dataStats?.isFile()) throw new Error(`training data ${spec.dataFile} does not exist or is not a file`);
+    let exported: ExportManifest | undefined;
+    try {
+      exported = await readExportManifest(spec.dataFile);
+    } catch (err) {
+      // Read before anything reaches the host. The manifest says which loss mask the data was exported for; training without it could train the wrong tokens.
+      throw new Error(`${(err as Error).message}. The manifest says which loss mask the data was exported for: export the data again, or delete the manifest to train with the studio's mask.`);
+    }
     yield { kind: 'progress', message: `Connecting to ${profile.name}` };
     const session = await this.options.connect(profile);
     signal?.throwIfAborted();
@@ -142,15 +150,9 @@ export class TrainingLauncher {
     const entry = basename(spec.scriptFiles[0] ?? '');
     const overrides = spec.overrides ?? {};
     // Only the data file travels to the host, so the export's compatibility (which loss mask) goes as a flag.
-    const compatibility = await exportCompatibilityOf(spec.dataFile);
+    const compatibility = exported?.compatibility;
     // The export's snapshot links the run to its data only when it names the bytes uploaded (the file may have changed since).
-    let provenance: ExportProvenance | undefined;
-    try {
-      provenance = await exportProvenanceOf(spec.dataFile);
-    } catch (err) {
-      // an unreadable manifest costs the link, not the run
-      yield { kind: 'progress', message: `the export manifest could not be read, so the run is not linked to an export: ${(err as Error).message}` };
-    }
+    const provenance = exported && provenanceOf(exported, manifestPathFor(spec.dataFile));
     const linked = provenance?.snapshot === `sha256:${dataSha256}` ? provenance : undefined;
     if (provenance && !linked) yield { kind: 'progress', message: `${basename(spec.dataFile)} changed since its export (${provenance.snapshot.slice(0, 19)}…): the run is not linked to that export` };
     const trainerArgs = [

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { compatibilityOfTrajectory, compatibilitySchema, type Compatibility } from './compatibility';
 import { observationTextOf } from './observationText';
 import { writeJsonlAtomically } from './jsonlWriters';
-import { undefinedIfMissing, writeJsonDurably } from '../runs/durableFile';
+import { writeJsonDurably } from '../runs/durableFile';
 import { type ReviewStatus, type Step, type Trajectory } from './schema';
 import { sftPromptHash, sftTaskTurn, type SftPrompt } from './sftPrompt';
 import { describeLossMask, fallbackExampleTrainsSteps } from './trainingProfile';
@@ -23,8 +23,9 @@ import { describeLossMask, fallbackExampleTrainsSteps } from './trainingProfile'
  * carry loss follows the compatibility profile (trainingProfile.ts).
  */
 
-export type SftFormat = 'openai' | 'axolotl' | 'sharegpt';
-export const SFT_FORMATS: readonly SftFormat[] = ['openai', 'axolotl', 'sharegpt'];
+export const sftFormatSchema = z.enum(['openai', 'axolotl', 'sharegpt']);
+export type SftFormat = z.infer<typeof sftFormatSchema>;
+export const SFT_FORMATS: readonly SftFormat[] = sftFormatSchema.options;
 
 export interface SftTurn {
   role: 'system' | 'user' | 'assistant';
@@ -160,11 +161,8 @@ export interface ExportSelection {
 }
 
 /** Why a trajectory was left out of an export. */
-export interface SkippedTrajectory {
-  id: string;
-  taskId: string;
-  reason: string;
-}
+export const skippedTrajectorySchema = z.object({ id: z.string(), taskId: z.string(), reason: z.string() });
+export type SkippedTrajectory = z.infer<typeof skippedTrajectorySchema>;
 
 /**
  * The automatic verdict teacher generation stores in `meta.teacherFilter` (see src/teacher/trajectoryFilter.ts),
@@ -198,31 +196,51 @@ export function exclusionReason(t: Trajectory, selection: ExportSelection): stri
   return undefined;
 }
 
-/** Written beside every export as `<file>.manifest.json`. */
-export interface ExportManifest {
-  kind: 'trajectory-studio-sft-export';
-  format: SftFormat;
+const sha256Reference = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256: and 64 hex digits');
+
+/** A source trajectory file as an export recorded it: absolute path and `sha256:` of its bytes when exported. */
+export const exportSourceFileSchema = z.object({ file: z.string(), sha256: sha256Reference });
+export type ExportSourceFile = z.infer<typeof exportSourceFileSchema>;
+
+/** The export manifest version this code writes; `src/trainingExport/exportManifest.ts` reads older ones. */
+export const EXPORT_MANIFEST_VERSION = 1;
+
+/** What every export manifest has carried since the first one: how a reader tells ours from another tool's `*.manifest.json`. */
+export const EXPORT_MANIFEST_KIND = 'trajectory-studio-sft-export';
+
+/**
+ * Written beside every export as `<file>.manifest.json`. Exports made before profiles existed carry no
+ * `compatibility`, `lossMask` or `fallbackExamples`; they were built the studio's way, without fallback examples.
+ */
+export const exportManifestSchema = z.object({
+  kind: z.literal(EXPORT_MANIFEST_KIND),
+  manifestVersion: z.literal(EXPORT_MANIFEST_VERSION),
+  format: sftFormatSchema,
   /** The profile the data was built with; the trainer must mask the loss the same way (`train_lora.py --compat`). */
-  compatibility: Compatibility;
+  compatibility: compatibilitySchema.default('studio'),
   /** Which tokens of an assistant turn carry loss under that profile. */
-  lossMask: string;
+  lossMask: z.string().default(describeLossMask('studio')),
   /** `sha256:` of the exported file's bytes: the data snapshot a training run is linked to. */
-  snapshot: string;
-  /** Lines written: one per exported trajectory, plus {@link fallbackExamples}. */
-  examples: number;
+  snapshot: sha256Reference,
+  /** Lines written: one per exported trajectory, plus `fallbackExamples`. */
+  examples: z.int().nonnegative(),
   /** Extra examples of runs that ended with the fallback answer call (METHOD §7). */
-  fallbackExamples: number;
+  fallbackExamples: z.int().nonnegative().default(0),
   /** Assistant turns with loss / without loss (excluded steps). */
-  trainedTurns: number;
-  untrainedTurns: number;
-  prompt: { name: string; sha256: string };
-  sources: string[];
-  trajectoryIds: string[];
-  skipped: SkippedTrajectory[];
-  createdAt: string;
-  /** Anything the caller adds (leakage report, token statistics, …). */
-  extra?: Record<string, unknown>;
-}
+  trainedTurns: z.int().nonnegative(),
+  untrainedTurns: z.int().nonnegative(),
+  prompt: z.object({ name: z.string(), sha256: z.string() }),
+  sources: z.array(z.string()),
+  trajectoryIds: z.array(z.string()),
+  skipped: z.array(skippedTrajectorySchema),
+  createdAt: z.string(),
+  /**
+   * Anything the caller adds (leakage report, token statistics, tokenizer, …). Only `sourceFiles` (the
+   * trajectory files a launch exported, with their hashes; lineage follows them) is read back, so only it is checked.
+   */
+  extra: z.looseObject({ sourceFiles: z.array(exportSourceFileSchema).optional() }).optional(),
+});
+export type ExportManifest = z.infer<typeof exportManifestSchema>;
 
 export interface ExportOptions extends ExportSelection {
   format: SftFormat;
@@ -289,7 +307,8 @@ export async function exportTrainingData(trajectories: Iterable<Trajectory>, out
   };
   await writeJsonlAtomically(outPath, lines(), options.signal ? { signal: options.signal } : {});
   const manifest: ExportManifest = {
-    kind: 'trajectory-studio-sft-export',
+    kind: EXPORT_MANIFEST_KIND,
+    manifestVersion: EXPORT_MANIFEST_VERSION,
     format: options.format,
     compatibility,
     lossMask: describeLossMask(compatibility),
@@ -306,27 +325,6 @@ export async function exportTrainingData(trajectories: Iterable<Trajectory>, out
   };
   await writeManifest(outPath, manifest);
   return manifest;
-}
-
-/**
- * The profile an exported training file was built with, from its manifest (`<file>.manifest.json`); undefined
- * when there is no manifest (a file made elsewhere). What a training launch passes on as `--compat`.
- */
-export async function exportCompatibilityOf(dataPath: string): Promise<Compatibility | undefined> {
-  const text = await undefinedIfMissing(readFile(manifestPathFor(dataPath), 'utf8'));
-  if (text === undefined) return undefined;
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`${manifestPathFor(dataPath)}:1: not valid JSON: ${(err as Error).message}`);
-  }
-  const value = typeof manifest === 'object' && manifest !== null ? (manifest as Record<string, unknown>).compatibility : undefined;
-  // Exports made before profiles existed carry none; they were built the studio's way.
-  if (value === undefined) return 'studio';
-  const parsed = compatibilitySchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${manifestPathFor(dataPath)}: compatibility: expected studio or reference, got ${JSON.stringify(value)}`);
-  return parsed.data;
 }
 
 /** (Re)writes the manifest of an export (pretty-printed for people), durably. */

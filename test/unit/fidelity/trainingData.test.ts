@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type Compatibility } from '../../../src/trajectory/compatibility';
 import { importReferenceRecords } from '../../../src/trajectory/referenceImport';
 import { newTrajectory, type Trajectory } from '../../../src/trajectory/schema';
-import { exportCompatibilityOf, exportTrainingData, manifestPathFor, type FallbackPrompt } from '../../../src/trajectory/sftExport';
+import { exportTrainingData, manifestPathFor, type FallbackPrompt } from '../../../src/trajectory/sftExport';
+import { readExportManifest } from '../../../src/trainingExport/exportManifest';
 import { DEFAULT_SFT_PROMPT, sftTaskTurn } from '../../../src/trajectory/sftPrompt';
 import { decideTeacherFilter } from '../../../src/teacher/trajectoryFilter';
 
@@ -175,7 +176,7 @@ describe('max-step fallback example (METHOD §7)', () => {
       // preprocess.py:195-213: one example per record, plus one per stored fallback conversation.
       assert.equal(lines.length, 5);
       assert.deepEqual([manifest.examples, manifest.fallbackExamples, manifest.compatibility], [5, 1, 'reference']);
-      assert.equal(await exportCompatibilityOf(out), 'reference');
+      assert.equal((await readExportManifest(out))?.compatibility, 'reference');
       assert.equal(JSON.parse(await readFile(manifestPathFor(out), 'utf8')).compatibility, 'reference');
 
       // The trajectory's own example ends with its last reply; the final observation is dropped.

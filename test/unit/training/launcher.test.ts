@@ -11,6 +11,7 @@ import { SessionPool } from '../../../src/training/sessionPool';
 import { TrainingLauncher, type LaunchEvent, type FollowEvent } from '../../../src/training/trainingLauncher';
 import { RunStore, parseRunRecord, type RunRecord } from '../../../src/training/runRecord';
 import { exportCuratedFile } from '../../../src/training/curatedExport';
+import { EXPORT_MANIFEST_KIND, manifestPathFor } from '../../../src/trajectory/sftExport';
 import { type MetricsEvent } from '../../../src/training/metricsLog';
 import { HostKeyRejectedError } from '../../../src/training/sshSession';
 import { startServing, stopServing, vllmServeArgv } from '../../../src/training/serveForEval';
@@ -320,4 +321,33 @@ void describe('training launcher against a real sshd', { skip }, () => {
       // run to completion
     }
   });
+});
+
+void test('data whose export manifest is broken is refused before anything reaches the host, naming the manifest and the field', async () => {
+  const folder = await mkdtemp(join(tmpdir(), 'launch-manifest-'));
+  try {
+    const data = join(folder, 'data.jsonl');
+    await writeFile(data, '{"messages": []}\n');
+    // Ours by its kind, but with a profile no trainer knows: which loss mask to train cannot be decided.
+    await writeFile(manifestPathFor(data), JSON.stringify({ kind: EXPORT_MANIFEST_KIND, compatibility: 'paper' }));
+    const host = hostProfileSchema.parse({ name: 'h', host: 'example.invalid', user: 'u', workFolder: '~/runs', python: 'python3' });
+    let connected = false;
+    const launcher = new TrainingLauncher({
+      store: new RunStore(join(folder, 'runs')),
+      connect: () => {
+        connected = true;
+        return Promise.reject(new Error('the host must not be contacted'));
+      },
+      profile: () => host,
+    });
+    const events: LaunchEvent[] = [];
+    const launching = (async () => {
+      for await (const e of launcher.launch({ profile: host, name: 'r', baseModel: 'tiny/model', dataFile: data, scriptFiles: [fakeTrainer] })) events.push(e);
+    })();
+    await assert.rejects(launching, (err: Error) => err.message.includes(manifestPathFor(data)) && err.message.includes('$.compatibility') && /export the data again/.test(err.message));
+    assert.equal(connected, false);
+    assert.deepEqual(events, []);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 });
