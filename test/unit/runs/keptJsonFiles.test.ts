@@ -11,6 +11,8 @@ import { EVAL_MANIFEST_VERSION, evalManifestFormat, evalManifestSchema, manifest
 import { INDEX_MANIFEST_VERSION, type IndexManifest, indexManifestFormat, manifestPath, readManifest as readIndexManifest, writeManifest as writeIndexManifest } from '../../../src/retrieval/indexManifest';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, RunStore, runRecordFormat } from '../../../src/training/runRecord';
 import { type CachedReply, DiskResponseCache, cachedReplyFormat, requestCacheKey } from '../../../src/llm/responseCache';
+import { EXPORT_MANIFEST_KIND, EXPORT_MANIFEST_VERSION, exportManifestSchema, manifestPathFor as exportManifestPathFor, writeManifest as writeExportManifest } from '../../../src/trajectory/sftExport';
+import { exportManifestFormat, readExportManifest } from '../../../src/trainingExport/exportManifest';
 
 /**
  * Every JSON file the product keeps, through its own writer and reader: a file from before the version field
@@ -81,7 +83,34 @@ const reply: CachedReply = { choices: [{ text: 'The answer is 48.', finishReason
 const cacheKey = requestCacheKey({ model: 'teacher-model', messages: [{ role: 'user', content: 'What is 6 * 8?' }] });
 const cachePath = (dir: string) => join(dir, cacheKey.slice(0, 2), `${cacheKey}.json`);
 
+const exportManifest = exportManifestSchema.parse({
+  kind: EXPORT_MANIFEST_KIND,
+  manifestVersion: EXPORT_MANIFEST_VERSION,
+  format: 'openai',
+  compatibility: 'reference',
+  snapshot: `sha256:${'23'.repeat(32)}`,
+  examples: 2,
+  trainedTurns: 3,
+  untrainedTurns: 0,
+  prompt: { name: 'student', sha256: '45'.repeat(32) },
+  sources: ['curated.traj.jsonl'],
+  trajectoryIds: ['t1', 't2'],
+  skipped: [],
+  createdAt: '2026-01-01T00:00:00Z',
+});
+
 const keptFiles: KeptFile[] = [
+  {
+    name: 'training export manifest',
+    value: exportManifest,
+    format: exportManifestFormat,
+    write: async (dir) => {
+      await writeExportManifest(join(dir, 'train.jsonl'), exportManifest);
+      return exportManifestPathFor(join(dir, 'train.jsonl'));
+    },
+    read: (dir) => readExportManifest(join(dir, 'train.jsonl')),
+    spoil: { apply: (raw) => (raw.compatibility = 'paper'), path: '$.compatibility' },
+  },
   {
     name: 'teacher run manifest',
     value: teacherManifest,
