@@ -1,7 +1,10 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { undefinedIfMissing } from '../runs/durableFile';
+import { parseVersionedJson, parseVersionedValue, versionedJsonFormat } from '../runs/versionedJson';
+import { formatJsonPath } from '../trajectory/schema';
 import { resolveSshConfig } from './sshConfig';
 import { type SshTarget, type HostKeyCheck, HostKeyRejectedError, type PresentedHostKey } from './sshSession';
 import { appendKnownHost, knownHostsName, loadKnownHosts, verifyHostKey } from './knownHosts';
@@ -48,15 +51,47 @@ export type HostProfileInput = z.input<typeof hostProfileSchema>;
 export function parseHostProfiles(value: unknown, where = 'trajectoryStudio.training.hosts'): HostProfile[] {
   const parsed = z.array(hostProfileSchema).safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${where}[${issue?.path.join('.') ?? ''}]: ${issue?.message ?? 'invalid'}`);
+    // `$[0].port` → `trajectoryStudio.training.hosts[0].port`
+    throw new Error(parsed.error.issues.map((i) => `${where}${formatJsonPath(i.path).slice(1)}: ${i.message}`).join('; '));
   }
+  return withUniqueNames(parsed.data, where);
+}
+
+function withUniqueNames(profiles: HostProfile[], where: string): HostProfile[] {
   const names = new Set<string>();
-  for (const p of parsed.data) {
+  for (const p of profiles) {
     if (names.has(p.name)) throw new Error(`${where}: two host profiles are named "${p.name}"`);
     names.add(p.name);
   }
-  return parsed.data;
+  return profiles;
+}
+
+/** The version of the CLI's host profiles file this code reads; a bump adds a migration to {@link hostProfilesFileFormat}. */
+export const HOST_PROFILES_FILE_VERSION = 1;
+
+/**
+ * The CLI's host profiles file (`training-hosts.json`): `{"version": 1, "hosts": [...]}` with the fields of the
+ * `trajectoryStudio.training.hosts` setting. A bare array of profiles, as the file was first written, is version 1.
+ */
+export const hostProfilesFileFormat = versionedJsonFormat(
+  'a host profiles file',
+  z.strictObject({ version: z.literal(HOST_PROFILES_FILE_VERSION), hosts: z.array(hostProfileSchema) }),
+  'version',
+  HOST_PROFILES_FILE_VERSION,
+);
+
+/** Reads a host profiles file: undefined when it does not exist; a `JsonFileError` naming the file and field when it is wrong. */
+export async function readHostProfilesFile(file: string): Promise<HostProfile[] | undefined> {
+  const text = await undefinedIfMissing(readFile(file, 'utf8'));
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The reader reports text that is not JSON with the parser's message.
+    return parseVersionedJson(text, file, hostProfilesFileFormat).hosts;
+  }
+  return withUniqueNames(parseVersionedValue(Array.isArray(value) ? { hosts: value } : value, file, hostProfilesFileFormat).hosts, file);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type CliCommand, type CliIo, type CliOptionSpecs, CliUsageError, numberOption, optionGroup, type ParsedCliArgs, requiredStringOption, stringOption } from '../command';
-import { type HostProfile, defaultKnownHostsFiles, parseHostProfiles, resolveHostProfile } from '../../training/hostProfile';
+import { type HostProfile, defaultKnownHostsFiles, readHostProfilesFile, resolveHostProfile } from '../../training/hostProfile';
 import { type StepMetrics } from '../../training/metricsLog';
 import { type RunRecord, RunStore, finalRunStates } from '../../training/runRecord';
 import { describeServing, startServing, stopServing } from '../../training/serveForEval';
@@ -18,7 +17,7 @@ function studioHome(io: CliIo): string {
 
 /** The flags every `train` command shares: where the host profiles are and how new host keys are treated. */
 const commonOptions = optionGroup('Hosts', {
-  'hosts-file': { type: 'string', value: 'F', help: 'JSON array of host profiles (the same fields as the trajectoryStudio.training.hosts setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)' },
+  'hosts-file': { type: 'string', value: 'F', help: 'host profiles, {"version": 1, "hosts": [...]} or a bare JSON array (the same fields as the trajectoryStudio.training.hosts setting); default $TRAJECTORY_STUDIO_HOME/training-hosts.json (~/.trajectory-studio)' },
   'accept-new-host-key': { type: 'boolean', help: 'trust a host seen for the first time (its SHA256 fingerprint is printed); without it hosts missing from ~/.ssh/known_hosts are refused' },
 } as const satisfies CliOptionSpecs);
 
@@ -40,19 +39,8 @@ interface TrainingContext {
 async function openContext(args: ParsedCliArgs, io: CliIo): Promise<TrainingContext> {
   const home = studioHome(io);
   const hostsFile = resolve(io.cwd, stringOption(args, 'hosts-file') ?? join(home, 'training-hosts.json'));
-  let text: string;
-  try {
-    text = await readFile(hostsFile, 'utf8');
-  } catch {
-    throw new CliUsageError(`no host profiles: ${hostsFile} does not exist (write a JSON array like [{"name":"a100","host":"gpu-box"}] or pass --hosts-file)`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CliUsageError(`${hostsFile}: not JSON (${(err as Error).message})`);
-  }
-  const profiles = parseHostProfiles(json, hostsFile);
+  const profiles = await readHostProfilesFile(hostsFile);
+  if (!profiles) throw new CliUsageError(`no host profiles: ${hostsFile} does not exist (write {"version": 1, "hosts": [{"name": "a100", "host": "gpu-box"}]} or pass --hosts-file)`);
   const trustStore = join(home, 'known_hosts');
   const acceptNew = args.values['accept-new-host-key'] === true;
   const pool = new SessionPool({

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSshConfig } from '../../../src/training/sshConfig';
-import { hostProfileSchema, parseHostProfiles, resolveHostProfile } from '../../../src/training/hostProfile';
+import { HOST_PROFILES_FILE_VERSION, hostProfileSchema, parseHostProfiles, readHostProfilesFile, resolveHostProfile } from '../../../src/training/hostProfile';
 
 async function withHome(files: Record<string, string>, body: (home: string) => Promise<void>) {
   const home = await mkdtemp(join(tmpdir(), 'ts-sshcfg-'));
@@ -90,9 +90,35 @@ void test('a host profile overrides the config; the agent comes from SSH_AUTH_SO
 });
 
 void test('host profile settings are validated with the entry and field named', () => {
-  assert.throws(() => parseHostProfiles([{ name: 'a', host: 'h', port: 70000 }]), /\[0\.port\]/);
+  assert.throws(() => parseHostProfiles([{ name: 'a', host: 'h', port: 70000 }]), /trajectoryStudio\.training\.hosts\[0\]\.port: /);
   assert.throws(() => parseHostProfiles([{ name: 'a', host: 'h' }, { name: 'a', host: 'g' }]), /two host profiles are named "a"/);
   const [p] = parseHostProfiles([{ name: 'a', host: 'h' }]);
   assert.equal(p?.workFolder, '~/trajectory-studio-runs');
   assert.equal(p?.scheduler, 'direct');
+});
+
+void test('the CLI host profiles file: versioned or a bare array, checked by field, a newer version refused', async () => {
+  const folder = await mkdtemp(join(tmpdir(), 'ts-hosts-file-'));
+  try {
+    const file = join(folder, 'training-hosts.json');
+    assert.equal(await readHostProfilesFile(file), undefined, 'a missing file reads as none');
+    const hosts = [{ name: 'a100', host: 'gpu-box', workFolder: '~/runs' }];
+    const expected = hosts.map((h) => hostProfileSchema.parse(h));
+
+    await writeFile(file, JSON.stringify({ version: HOST_PROFILES_FILE_VERSION, hosts }));
+    assert.deepEqual(await readHostProfilesFile(file), expected);
+    await writeFile(file, JSON.stringify(hosts));
+    assert.deepEqual(await readHostProfilesFile(file), expected, 'the bare array of the first version still reads');
+
+    await writeFile(file, JSON.stringify({ version: HOST_PROFILES_FILE_VERSION, hosts: [{ ...hosts[0], port: 'ssh' }] }));
+    await assert.rejects(readHostProfilesFile(file), (err: Error) => err.message.includes(file) && err.message.includes('$.hosts[0].port: '));
+    await writeFile(file, JSON.stringify([...hosts, ...hosts]));
+    await assert.rejects(readHostProfilesFile(file), /two host profiles are named "a100"/);
+    await writeFile(file, JSON.stringify({ version: HOST_PROFILES_FILE_VERSION + 1, hosts }));
+    await assert.rejects(readHostProfilesFile(file), /newer Trajectory Studio/);
+    await writeFile(file, '[{"name": "a100",');
+    await assert.rejects(readHostProfilesFile(file), (err: Error) => err.message.includes(file) && /not valid JSON/.test(err.message));
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 });
