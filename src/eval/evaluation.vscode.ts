@@ -1,5 +1,4 @@
 import { scoringFromSettings } from '../scoring/judgePrompt.vscode';
-import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AgentEvent } from '../agent/agentLoop';
@@ -15,14 +14,14 @@ import { readSetting, showMissingSetting } from '../platform/settings';
 import { pickRunRetrieval } from '../retrieval/retrieval.vscode';
 import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
 import { openRetrieval } from '../retrieval/retrievalSetting';
-import { writeTrajectoryFile } from '../trajectory/jsonlWriters';
-import { newTrajectory, type Step, type Task, type Trajectory } from '../trajectory/schema';
+import { type Task, type Trajectory } from '../trajectory/schema';
 import { adaptiveSagDefaults } from '../agent/candidateVote';
 import { type EvalMode, type EvalRunConfig, evalRunConfigSchema, sagDefaults } from './evalConfig';
 import { EvalDashboardPanel, type EvalWorkspace } from './evalDashboard.vscode';
 import { type EvalRunEvent, runEvaluation } from './evalRun';
 import { agentModeOf, prepareEvalRun } from './evalSetup';
 import { studentEpisodeRunner } from './studentAgent';
+import { runOneQuestion } from './oneQuestionRun';
 import { fileExists } from '../runs/runFiles';
 import { LiveRunPanel, type LiveRunSession } from '../runs/liveRunPanel.vscode';
 import { LiveRunTracker } from '../runs/liveRunTracker';
@@ -31,7 +30,6 @@ import { trajectoryFileName } from './evalConfig';
 import { evalOutcome, evalQuestionKey, evalQuestionSeeds, setFailedEvalRecordsAside } from './liveEvalRun';
 import { formatDuration } from '../environment/durationText';
 import { parseCommandArgs } from '../platform/commandArgs';
-import { AsyncEventQueue } from '../runs/asyncEventQueue';
 import { type QuickEvalArgs, quickEvalArgsSchema, type RunEvaluationArgs, runEvaluationArgsSchema } from './evalCommandArgs';
 import { sharedRunServices } from '../runs/runEnvironment';
 
@@ -412,9 +410,7 @@ export function registerEvaluation(services: StudioServices): void {
     if (!question?.trim()) return undefined;
     const root = workspaceRoot();
     if (!root) throw new Error('open a workspace folder first: the live trajectory is written into it (.trajectory-studio/quick-eval)');
-    const folder = path.join(root, '.trajectory-studio', 'quick-eval');
-    await mkdir(folder, { recursive: true });
-    const file = path.join(folder, `${timestamp()}.traj.jsonl`);
+    const file = path.join(root, '.trajectory-studio', 'quick-eval', `${timestamp()}.traj.jsonl`);
     const environment = studioRunEnvironment(services);
     const profile = environment.endpoint(role);
     const mode = args.mode ?? sagMode;
@@ -433,45 +429,35 @@ export function registerEvaluation(services: StudioServices): void {
       warmEpisodes: 1,
     });
     const task: Task = { id: `quick-${timestamp()}`, question: question.trim(), domain: args.domain ?? 'math', source: 'quick eval' };
-    const live: Trajectory = newTrajectory({ task, origin: { kind: role === 'teacher' ? 'teacher' : 'student', model: profile.model, endpoint: profile.name } });
-    const steps: Step[] = [];
-    let writing: Promise<void> = Promise.resolve();
-    const writeLive = (t: Trajectory): Promise<void> => {
-      writing = writing.then(() => writeTrajectoryFile(file, [t]));
-      return writing;
-    };
-    await writeLive(live);
-    await vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), 0, 0);
+    const reveal = (step: number): Thenable<unknown> => vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), 0, step);
     let result: Trajectory | undefined;
-    await runWithProgress(`Quick eval: ${task.question.slice(0, 60)}`, (signal) => {
-      const events = new AsyncEventQueue<{ message: string; fraction?: number }>();
-      const onEvent = (event: AgentEvent): void => {
-        if (event.type === 'step-started') events.push({ message: `step ${event.step + 1}: waiting for the model…` });
-        if (event.type === 'vote') events.push({ message: `step ${event.step + 1}: ${event.candidates.filter((c) => c.valid).length}/${event.candidates.length} candidates valid` });
-        if (event.type === 'step-finished') {
-          steps.push(event.record);
-          // The editor reloads the file when it changes on disk; revealing the new step keeps it in view.
-          void writeLive({ ...live, steps: [...steps] })
-            .then(() => vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), 0, event.step))
-            .then(undefined, (err: unknown) => log.warn(`quick eval: could not show step ${event.step + 1}: ${err instanceof Error ? err.message : String(err)}`));
-          events.push({ message: `step ${event.step + 1} done` });
+    await runWithProgress(`Quick eval: ${task.question.slice(0, 60)}`, async function* (signal) {
+      const run = runOneQuestion({ task, runEpisode: agent.runEpisode, origin: { kind: role === 'teacher' ? 'teacher' : 'student', model: profile.model, endpoint: profile.name }, liveFile: file, signal });
+      try {
+        for (let next = await run.next(); ; next = await run.next()) {
+          if (next.done) {
+            result = next.value;
+            return;
+          }
+          const event = next.value;
+          if (event.type === 'step-started') yield { message: `step ${event.step + 1}: waiting for the model…` };
+          if (event.type === 'vote') yield { message: `step ${event.step + 1}: ${event.candidates.filter((c) => c.valid).length}/${event.candidates.length} candidates valid` };
+          if (event.type === 'step-finished') yield { message: `step ${event.step + 1} done` };
+          if (event.type !== 'live-file-written' || event.final) continue;
+          // The editor opens on the trajectory before its first step and reloads the file when it changes on
+          // disk; revealing the new step keeps it in view.
+          if (event.steps === 0) await reveal(0);
+          else {
+            const step = event.steps - 1;
+            void Promise.resolve(reveal(step)).then(undefined, (err: unknown) => log.warn(`quick eval: could not show step ${step + 1}: ${err instanceof Error ? err.message : String(err)}`));
+          }
         }
-      };
-      const run = agent
-        .runEpisode({ task, signal, onEvent })
-        .then((t) => {
-          result = t;
-        })
-        .finally(() => events.end());
-      // A failure is delivered by the `await run` below; this only keeps it from counting as unhandled meanwhile.
-      run.catch(() => undefined);
-      return (async function* () {
-        yield* events.drain();
-        await run;
-      })();
+      } finally {
+        // Reached early only when showing the run failed: stop the question, which settles the live file.
+        await run.return(undefined);
+      }
     }).finally(() => agent.close());
     if (!result) return undefined;
-    await writeLive(result);
     const answer = result.finalAnswer ?? '(no answer)';
     void vscode.window.showInformationMessage(`Quick eval: the ${role} answered "${answer}" in ${result.steps.length} step(s).`, 'Open in Editor').then((choice) => {
       if (choice) void vscode.commands.executeCommand(CommandIds.openTrajectoryAt, vscode.Uri.file(file), 0, Math.max(0, result!.steps.length - 1));

@@ -11,6 +11,7 @@ import { testConnection, formatConnectionReport } from '../../llm/testConnection
 import { startEpisode } from '../../sandbox/index';
 import { SympyChecker } from '../../scoring/sympyChecker';
 import { sagCliOptions, sagExtrasFromArgs } from '../sagOptions';
+import { runOneQuestion } from '../../eval/oneQuestionRun';
 
 function roleOption(args: ParsedCliArgs): EndpointRole {
   const role = stringOption(args, 'profile') ?? 'teacher';
@@ -121,6 +122,7 @@ export const askCommand: CliCommand = {
     ...retrievalCliOptions,
     cache: { type: 'string', value: 'DIR', help: 'reuse replies to identical requests from this folder' },
     json: { type: 'boolean', help: 'print the trajectory as JSON at the end' },
+    out: { type: 'string', value: 'FILE', help: 'write the trajectory to FILE (JSONL) as it grows: rewritten after each step, so an editor can watch it; a stop leaves the finished steps' },
     check: { type: 'boolean', help: 'only test the connection: list the models and the latency' },
   },
   async run(args, io) {
@@ -157,23 +159,39 @@ export const askCommand: CliCommand = {
     });
     try {
       const firstThought = stringOption(args, 'first-thought');
-      const trajectory = await runAgentEpisode(
-        {
-          task: { id: 'cli', question, domain },
-          endpoint,
-          episode,
-          prompt,
-          originKind: role === 'student' ? 'student' : 'teacher',
-          mode,
-          maxSteps: wholeNumber(args, 'max-steps', 5, 1),
-          sampling,
-          ...(firstThought ? { firstThoughtPrefix: firstThought.startsWith('Thought:') ? firstThought : `Thought: ${firstThought}\n\n` } : {}),
-          streamText: true,
-          ...(symbolic ? { symbolic } : {}),
-          signal: io.signal,
-        },
-        agentEventPrinter(io),
-      );
+      const maxSteps = wholeNumber(args, 'max-steps', 5, 1);
+      const originKind = role === 'student' ? 'student' : 'teacher';
+      const out = stringOption(args, 'out');
+      const print = agentEventPrinter(io);
+      const run = runOneQuestion({
+        task: { id: 'cli', question, domain },
+        origin: { kind: originKind, model: endpoint.profile.model, endpoint: endpoint.profile.name },
+        runEpisode: ({ task, signal, onEvent }) =>
+          runAgentEpisode(
+            {
+              task,
+              endpoint,
+              episode,
+              prompt,
+              originKind,
+              mode,
+              maxSteps,
+              sampling,
+              ...(firstThought ? { firstThoughtPrefix: firstThought.startsWith('Thought:') ? firstThought : `Thought: ${firstThought}\n\n` } : {}),
+              streamText: true,
+              ...(symbolic ? { symbolic } : {}),
+              signal,
+            },
+            onEvent,
+          ),
+        ...(out ? { liveFile: path.resolve(io.cwd, out) } : {}),
+        signal: io.signal,
+      });
+      let next = await run.next();
+      for (; !next.done; next = await run.next()) if (next.value.type !== 'live-file-written') print(next.value);
+      const trajectory = next.value;
+      // Stopped by the signal (Ctrl-C): `--out` holds the finished steps, and `runCli` reports the cancellation.
+      if (!trajectory) throw new Error('stopped before the answer');
       const usage = endpoint.usage;
       io.stderr(`[${usage.requests} model calls, ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens${usage.retries ? `, ${usage.retries} retries` : ''}${usage.cacheHits ? `, ${usage.cacheHits} from cache` : ''}]\n`);
       if (args.values.json === true) io.stdout(`${JSON.stringify(trajectory)}\n`);
