@@ -221,7 +221,7 @@ function disagreementList(run: RunView): HTMLElement {
   const rows = run.disagreements.map((d: DisagreementRow) => {
     const tr = el(
       'tr',
-      { class: 'question disagreement', tabindex: '0', title: `Open in the editor at step ${d.focusStep + 1}`, 'data-task': d.taskId },
+      { class: 'question disagreement openable', tabindex: '0', title: `Open in the editor at step ${d.focusStep + 1}`, 'data-task': d.taskId },
       el('td', {}, d.benchmark),
       el('td', {}, d.taskId),
       el('td', { class: 'question-text' }, d.question),
@@ -383,7 +383,7 @@ function questionList(run: RunView): HTMLElement {
         const verdictIcon = q.runError !== undefined ? icon('warning', 'run error') : q.correct ? icon('pass', 'correct') : icon('error', 'wrong');
         const tr = el(
           'tr',
-          { class: `question ${q.correct ? 'correct' : 'wrong'}`, tabindex: '0', title: `Open in the editor at step ${q.focusStep + 1}${q.hasFailingStep ? ' (the first failing step)' : ''}`, 'data-task': q.taskId },
+          { class: `question openable ${q.correct ? 'correct' : 'wrong'}`, tabindex: '0', title: `Open in the editor at step ${q.focusStep + 1}${q.hasFailingStep ? ' (the first failing step)' : ''}`, 'data-task': q.taskId },
           el('td', {}, verdictIcon),
           el('td', {}, q.benchmark),
           el('td', {}, q.taskId),

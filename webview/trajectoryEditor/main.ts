@@ -2,6 +2,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '../shared/theme.css';
 import './style.css';
 import { z } from 'zod';
 import { select } from '../shared/components';
