@@ -118,6 +118,26 @@ export function parseVersionedJson<S extends z.ZodType>(text: string, file: stri
 }
 
 /**
+ * Reads a file that is not only the product's to write (a `*.manifest.json` another tool may own, a file the
+ * user writes by hand): `adapt` sees the parsed JSON first and returns what to read as `format` (an older
+ * shape wrapped, say), or undefined for a file that is not this format's (skipped, not an error). Undefined
+ * when the file does not exist; text that is not JSON is a {@link JsonFileError}.
+ */
+export async function readAdaptedVersionedJson<S extends z.ZodType>(file: string, format: VersionedJsonFormat<S>, adapt: (value: unknown) => unknown): Promise<z.infer<S> | undefined> {
+  const text = await undefinedIfMissing(readFile(file, 'utf8'));
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Reports the parser's message, naming the file.
+    return parseVersionedJson(text, file, format);
+  }
+  const adapted = adapt(value);
+  return adapted === undefined ? undefined : parseVersionedValue(adapted, file, format);
+}
+
+/**
  * Reads `file` as `format`: undefined when it does not exist, the current version's content (migrated when
  * older) when it does, a {@link JsonFileError} naming the file and field otherwise.
  */

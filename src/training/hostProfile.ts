@@ -1,9 +1,8 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { z } from 'zod';
-import { undefinedIfMissing } from '../runs/durableFile';
-import { parseVersionedJson, parseVersionedValue, versionedJsonFormat } from '../runs/versionedJson';
+import { readAdaptedVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { formatJsonPath } from '../trajectory/schema';
 import { resolveSshConfig } from './sshConfig';
 import { type SshTarget, type HostKeyCheck, HostKeyRejectedError, type PresentedHostKey } from './sshSession';
@@ -82,16 +81,8 @@ export const hostProfilesFileFormat = versionedJsonFormat(
 
 /** Reads a host profiles file: undefined when it does not exist; a `JsonFileError` naming the file and field when it is wrong. */
 export async function readHostProfilesFile(file: string): Promise<HostProfile[] | undefined> {
-  const text = await undefinedIfMissing(readFile(file, 'utf8'));
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // The reader reports text that is not JSON with the parser's message.
-    return parseVersionedJson(text, file, hostProfilesFileFormat).hosts;
-  }
-  return withUniqueNames(parseVersionedValue(Array.isArray(value) ? { hosts: value } : value, file, hostProfilesFileFormat).hosts, file);
+  const read = await readAdaptedVersionedJson(file, hostProfilesFileFormat, (value) => (Array.isArray(value) ? { hosts: value } : value));
+  return read && withUniqueNames(read.hosts, file);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { undefinedIfMissing } from '../runs/durableFile';
-import { parseVersionedJson, parseVersionedValue, readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
+import { readAdaptedVersionedJson, readVersionedJson, versionedJsonFormat } from '../runs/versionedJson';
 import { EXPORT_MANIFEST_KIND, EXPORT_MANIFEST_VERSION, exportManifestSchema, manifestPathFor, type ExportManifest } from '../trajectory/sftExport';
 
 /**
@@ -25,15 +23,7 @@ export function readExportManifest(dataPath: string): Promise<ExportManifest | u
  * when it is missing or another tool's (a teacher run manifest, a web app manifest: not ours to judge). Ours are
  * told by their `kind`, which every export manifest has carried; a file that is not JSON at all is reported.
  */
-export async function readExportManifestIfOurs(manifestFile: string): Promise<ExportManifest | undefined> {
-  const text = await undefinedIfMissing(readFile(manifestFile, 'utf8'));
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return parseVersionedJson(text, manifestFile, exportManifestFormat);
-  }
-  const ours = typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === EXPORT_MANIFEST_KIND;
-  return ours ? parseVersionedValue(value, manifestFile, exportManifestFormat) : undefined;
+export function readExportManifestIfOurs(manifestFile: string): Promise<ExportManifest | undefined> {
+  const ours = (value: unknown): boolean => typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === EXPORT_MANIFEST_KIND;
+  return readAdaptedVersionedJson(manifestFile, exportManifestFormat, (value) => (ours(value) ? value : undefined));
 }
