@@ -3,25 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { parseTrajectory, type Trajectory } from '../../../src/trajectory/schema';
 import { arithmeticAgent, evaluateIntegerExpression, type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
-
-function captureIo(cwd: string, signal: AbortSignal): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    isTty: false,
-    env: {},
-    cwd,
-    signal,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureCliIo } from '../../support/cliIo';
 
 async function fileRecords(file: string): Promise<Trajectory[]> {
   const text = await readFile(file, 'utf8');
@@ -61,13 +46,13 @@ void describe('trajectory-studio ask --out', () => {
   const endpointArgs = () => ['--profile', 'student', '--base-url', server.baseUrl, '--model', 'student'];
 
   void it('writes the trajectory to the file, relative to the working folder, and still prints the steps, the usage and --json', { timeout: 60_000 }, async () => {
-    const io = captureIo(dir, new AbortController().signal);
+    const io = captureCliIo({ cwd: dir });
     const code = await runCli(['ask', ...endpointArgs(), '--out', 'runs/live.traj.jsonl', '--json', 'What is 12 * 12?'], io);
-    assert.equal(code, 0, io.err());
+    assert.equal(code, 0, io.err);
     const expected = String(evaluateIntegerExpression('12 * 12'));
-    assert.ok(io.out().includes('── step 2 ──') && io.out().includes(`Final answer: ${expected}\n`), io.out());
-    assert.match(io.err(), /\[\d+ model calls, \d+ prompt \+ \d+ completion tokens/);
-    const printed = parseTrajectory(JSON.parse(io.out().trim().split('\n').at(-1) ?? ''));
+    assert.ok(io.out.includes('── step 2 ──') && io.out.includes(`Final answer: ${expected}\n`), io.out);
+    assert.match(io.err, /\[\d+ model calls, \d+ prompt \+ \d+ completion tokens/);
+    const printed = parseTrajectory(JSON.parse(io.out.trim().split('\n').at(-1) ?? ''));
     const records = await fileRecords(path.join(dir, 'runs', 'live.traj.jsonl'));
     assert.deepEqual(records, [printed], 'the file holds the trajectory --json printed');
     assert.equal(records[0].finalAnswer, expected);
@@ -79,10 +64,10 @@ void describe('trajectory-studio ask --out', () => {
     secondStep = new Promise<void>((resolve) => (releaseSecondStep = resolve));
     onSecondStep = () => controller.abort(new Error('interrupted'));
     try {
-      const io = captureIo(dir, controller.signal);
+      const io = captureCliIo({ cwd: dir, signal: controller.signal });
       const code = await runCli(['ask', ...endpointArgs(), '--out', 'stopped/live.traj.jsonl', 'What is 7 * 8?'], io);
-      assert.equal(code, 130, `${io.out()}\n${io.err()}`);
-      assert.match(io.err(), /ask: cancelled/);
+      assert.equal(code, 130, `${io.out}\n${io.err}`);
+      assert.match(io.err, /ask: cancelled/);
       const records = await fileRecords(path.join(dir, 'stopped', 'live.traj.jsonl'));
       assert.equal(records.length, 1);
       assert.equal(records[0].steps.length, 1, 'the first step, finished before the stop, is in the file');
@@ -96,8 +81,8 @@ void describe('trajectory-studio ask --out', () => {
   });
 
   void it('documents --out in ask --help', async () => {
-    const io = captureIo(dir, new AbortController().signal);
+    const io = captureCliIo({ cwd: dir });
     assert.equal(await runCli(['ask', '--help'], io), 0);
-    assert.match(io.out(), /--out FILE\s+write the trajectory to FILE/);
+    assert.match(io.out, /--out FILE\s+write the trajectory to FILE/);
   });
 });

@@ -1,31 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs } from 'node:util';
-import { type CliCommand, type CliIo, type CliOptionSpec, parseArgsOptions } from '../../../src/cli/command';
+import { type CliCommand, type CliOptionSpec, parseArgsOptions } from '../../../src/cli/command';
 import { formatCommandHelp, helpWidth, optionLabel, wrapText } from '../../../src/cli/commandHelp';
 import { runCli } from '../../../src/cli/main';
 import { cliCommands } from '../../../src/cli/registry';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    isTty: false,
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
-}
+import { captureCliIo } from '../../support/cliIo';
 
 test('--help lists every registered command with its summary', async () => {
-  const io = captureIo();
+  const io = captureCliIo();
   assert.equal(await runCli(['--help'], io), 0);
   for (const c of cliCommands) {
     assert.ok(io.out.includes(c.name), `help lists ${c.name}`);
@@ -39,7 +22,7 @@ function synopsisLines(c: CliCommand): readonly string[] {
 
 test('every command answers --help with its usage and exits 0', async () => {
   for (const c of cliCommands) {
-    const io = captureIo();
+    const io = captureCliIo();
     assert.equal(await runCli([...c.name.split(' '), '--help'], io), 0, c.name);
     for (const line of synopsisLines(c)) assert.ok(io.out.includes(line), `${c.name} --help shows its usage line "${line}"`);
     assert.ok(synopsisLines(c)[0]?.startsWith(`trajectory-studio ${c.name}`), `${c.name}: the usage line starts with the command`);
@@ -53,7 +36,7 @@ function folded(text: string): string {
 
 test('--help of every registered command lists each declared option, its value placeholder and its help', async () => {
   for (const c of cliCommands) {
-    const io = captureIo();
+    const io = captureCliIo();
     assert.equal(await runCli([...c.name.split(' '), '--help'], io), 0, c.name);
     const lines = io.out.split('\n');
     for (const [name, spec] of Object.entries(c.options)) {
@@ -156,14 +139,14 @@ test('wrapText breaks at spaces within the width, keeps indentation, and leaves 
 });
 
 test('an unknown option is a usage error that names it, suggests the option meant and points at --help', async () => {
-  const near = captureIo();
+  const near = captureCliIo();
   assert.equal(await runCli(['eval', '--benchmark', 'b.json'], near), 2);
   assert.match(near.err, /^trajectory-studio eval: unknown option "--benchmark" \(did you mean --benchmarks\?\); "trajectory-studio eval --help" lists its options/);
   assert.ok(near.err.includes('Usage: trajectory-studio eval'), 'the help follows the error');
-  const far = captureIo();
+  const far = captureCliIo();
   assert.equal(await runCli(['validate', '--frobnicate', 'x.traj.jsonl'], far), 2);
   assert.match(far.err, /unknown option "--frobnicate"; "trajectory-studio validate --help" lists its options/);
-  const inline = captureIo();
+  const inline = captureCliIo();
   assert.equal(await runCli(['index', 'info', '--jsn=1', 'dir'], inline), 2);
   assert.match(inline.err, /unknown option "--jsn" \(did you mean --json\?\)/);
 });
@@ -178,7 +161,7 @@ test('an option cannot be declared without help, nor a value option without its 
 });
 
 test('an unknown command is an error that points at --help', async () => {
-  const io = captureIo();
+  const io = captureCliIo();
   assert.equal(await runCli(['no-such-command'], io), 2);
   assert.match(io.err, /unknown command "no-such-command"/);
   assert.match(io.err, /--help/);
@@ -193,7 +176,7 @@ test('every command group answers --help with its subcommands, a line each, and 
   const groups = [...new Set(cliCommands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] ?? ''))];
   assert.ok(groups.includes('train') && groups.includes('index'), 'the CLI has command groups');
   for (const group of groups) {
-    const io = captureIo();
+    const io = captureCliIo();
     assert.equal(await runCli([group, '--help'], io), 0, `${group} --help`);
     for (const sub of cliCommands.filter((c) => c.name.startsWith(`${group} `))) {
       const line = io.out.split('\n').find((l) => l.trimStart().startsWith(sub.name));
@@ -203,11 +186,11 @@ test('every command group answers --help with its subcommands, a line each, and 
 });
 
 test('a group without a subcommand, or with an unknown one, says so and shows the subcommands (exit 2)', async () => {
-  const bare = captureIo();
+  const bare = captureCliIo();
   assert.equal(await runCli(['train'], bare), 2);
   assert.match(bare.err, /a subcommand is required/);
   assert.match(bare.err, /train launch/);
-  const unknown = captureIo();
+  const unknown = captureCliIo();
   assert.equal(await runCli(['train', 'lanch'], unknown), 2);
   assert.match(unknown.err, /unknown subcommand "lanch"/);
   assert.match(unknown.err, /train status/);

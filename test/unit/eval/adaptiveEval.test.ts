@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { adaptiveSagDefaults } from '../../../src/agent/candidateVote';
 import { evalRunConfigSchema, readEvalManifest, trajectoryFileName } from '../../../src/eval/evalConfig';
@@ -12,6 +11,7 @@ import { type RunMetrics } from '../../../src/eval/metrics';
 import { compareRuns } from '../../../src/eval/runComparison';
 import { computeRunResults } from '../../../src/eval/runResults';
 import { parseTrajectory, type Trajectory } from '../../../src/trajectory/schema';
+import { type CapturedCliIo, captureCliIo } from '../../support/cliIo';
 import { type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
 import { agreementProfiles, samplingAnswer, samplingQuestion, samplingStudent } from '../../support/samplingStudent';
 
@@ -20,22 +20,8 @@ let dir: string;
 let benchmark: string;
 let server: FakeModelServer;
 
-function captureIo(signal = new AbortController().signal): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    isTty: false,
-    env: { TRAJECTORY_STUDIO_STUDENT_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_STUDENT_MODEL: 'student' },
-    cwd: dir,
-    signal,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
+function captureIo(signal?: AbortSignal): CapturedCliIo {
+  return captureCliIo({ env: { TRAJECTORY_STUDIO_STUDENT_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_STUDENT_MODEL: 'student' }, cwd: dir, signal });
 }
 
 async function evalCli(folder: string, flags: string[], signal?: AbortSignal): Promise<{ code: number; out: string; err: string }> {

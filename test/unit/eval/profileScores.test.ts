@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { runView } from '../../../src/eval/dashboardViews';
 import { formatMetricsTable } from '../../../src/eval/metrics';
 import { compareRuns, formatComparison } from '../../../src/eval/runComparison';
 import { computeRunResults } from '../../../src/eval/runResults';
 import { runViewSchema } from '../../../src/protocol/evalDashboard';
+import { captureCliIo } from '../../support/cliIo';
 import { runAQuestions, runBQuestions, writeProfileRun } from './profileRunFixture';
 
 // Run A (studio profile) and run B (reference profile) hold the same 7 questions; see profileRunFixture.ts.
@@ -34,10 +34,8 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env: {}, cwd: dir, signal: new AbortController().signal };
-  return { code: await runCli(argv, io), out, err };
+  const io = captureCliIo({ cwd: dir });
+  return { code: await runCli(argv, io), out: io.out, err: io.err };
 }
 
 void test('a run has an accuracy per benchmark under each profile; one-verdict records count for both', async () => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { BenchmarkError, readBenchmarks } from '../../../src/eval/benchmarks';
 import { computeRunResults } from '../../../src/eval/runResults';
+import { captureCliIo } from '../../support/cliIo';
 import { type FakeModelServer, renderAgentTurn, startFakeModelServer } from '../../support/fakeModelServer';
 
 /**
@@ -89,20 +89,7 @@ test('without a data-set name the folder or the file name tells the domain; a fi
 });
 
 test('eval runs on the test-set files directly and says where each domain came from', async () => {
-  const io: CliIo & { out: string; err: string } = {
-    out: '',
-    err: '',
-    isTty: false,
-    env: { TRAJECTORY_STUDIO_STUDENT_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_STUDENT_MODEL: 'student' },
-    cwd: dir,
-    signal: new AbortController().signal,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
+  const io = captureCliIo({ env: { TRAJECTORY_STUDIO_STUDENT_BASE_URLS: server.baseUrl, TRAJECTORY_STUDIO_STUDENT_MODEL: 'student' }, cwd: dir });
   const code = await runCli(['eval', '--benchmarks', files.join(','), '--out', 'run', '--greedy', '--concurrency', '4'], io);
   assert.equal(code, 0, io.err);
   for (const set of referenceSets) assert.ok(io.out.includes(`note: ${set.file.replace(/\.json$/, '')}: scored as ${set.domain} (the domain from its data set "${set.dataset}")`), set.file);

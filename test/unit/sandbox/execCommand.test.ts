@@ -5,25 +5,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { splitCells } from '../../../src/cli/commands/sandbox';
+import { captureCliIo } from '../../support/cliIo';
 
 const fixture = path.resolve(__dirname, '../../fixtures/sandbox/three_steps.py');
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    isTty: false,
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-  };
+  const io = captureCliIo();
   const code = await runCli(argv, io);
-  return { code, out, err };
+  return { code, out: io.out, err: io.err };
 }
 
 void describe('trajectory-studio exec', () => {

@@ -4,21 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { type CliIo } from '../../../src/cli/command';
+import { captureCliIo } from '../../support/cliIo';
 
 async function cli(argv: string[], cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    isTty: false,
-    env: { PATH: process.env.PATH },
-    cwd,
-    signal: new AbortController().signal,
-  };
+  const io = captureCliIo({ env: { PATH: process.env.PATH }, cwd });
   const code = await runCli(argv, io);
-  return { code, out, err };
+  return { code, out: io.out, err: io.err };
 }
 
 const fixtures = path.join(__dirname, '../../fixtures/scoring');

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { type CliIo } from '../../../src/cli/command';
 import { progressLine, teacherConfigFromArgs } from '../../../src/cli/commands/teacher';
 import { arithmeticAgent, arithmeticCot, evaluateIntegerExpression, firstAnswering, type FakeModelServer, startFakeModelServer } from '../../support/fakeModelServer';
+import { captureCliIo } from '../../support/cliIo';
 
 let dir: string;
 let server: FakeModelServer;
@@ -27,17 +27,8 @@ after(async () => {
 });
 
 async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    isTty: false,
-    env: { PATH: process.env.PATH, ...env },
-    cwd: dir,
-    signal: new AbortController().signal,
-  };
-  return { code: await runCli(argv, io), out, err };
+  const io = captureCliIo({ env: { PATH: process.env.PATH, ...env }, cwd: dir });
+  return { code: await runCli(argv, io), out: io.out, err: io.err };
 }
 
 void test('generate prints progress per question and a summary by domain, and a re-run skips what is done', async () => {
@@ -117,7 +108,7 @@ void test('--compat reference: the records hold both verdicts, the run counts th
 });
 
 void test('the filter flags reach the run config: --drop-syntax-errors and --keep-parse-errors', () => {
-  const io = { stdout: () => undefined, stderr: () => undefined, isTty: false, env: {}, cwd: dir, signal: new AbortController().signal };
+  const io = captureCliIo({ cwd: dir });
   const base = { questions: 'q.jsonl', out: 'x.traj.jsonl', 'teacher-url': 'http://127.0.0.1:9/v1', model: 'teacher' };
   const byDefault = teacherConfigFromArgs({ values: base, positionals: [] }, io).filter;
   assert.deepEqual([byDefault.dropParseErrors, byDefault.dropSyntaxErrors ?? false], [true, false], 'by default a reply without code is dropped and a recovered SyntaxError kept');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type SshdFixture, sshdUnavailableReason, startSshd } from './sshdFixture';
 import { runCli } from '../../../src/cli/main';
-import { type CliIo } from '../../../src/cli/command';
+import { captureCliIo } from '../../support/cliIo';
 
 const fakeTrainer = resolve(__dirname, '../../fixtures/training/fake_trainer.py');
 
@@ -15,18 +15,9 @@ void describe('trajectory-studio train … against a real sshd', { skip: sshdUna
   let remote: string;
 
   async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      stdout: (t) => (out += t),
-      stderr: (t) => (err += t),
-      isTty: false,
-      env: { TRAJECTORY_STUDIO_HOME: home },
-      cwd: home,
-      signal: new AbortController().signal,
-    };
+    const io = captureCliIo({ env: { TRAJECTORY_STUDIO_HOME: home }, cwd: home });
     const code = await runCli(argv, io);
-    return { code, out, err };
+    return { code, out: io.out, err: io.err };
   }
 
   before(async () => {

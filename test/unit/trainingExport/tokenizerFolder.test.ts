@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { exportForTrainingArgsSchema, trainingPreviewArgsSchema } from '../../../src/trainingExport/exportArgs';
 import { parseCommandArgs } from '../../../src/platform/commandArgs';
@@ -14,6 +13,7 @@ import { type Compatibility } from '../../../src/trajectory/compatibility';
 import { buildSftExamples, type SftConversation } from '../../../src/trajectory/sftExport';
 import { loadChosenTokenizer, loadFolderTokenizer, shippedTokenizer } from '../../../src/trajectory/tokenizerFolder';
 import { loadQwenTokenizer, maskConversation } from '../../../src/trajectory/tokenMask';
+import { captureCliIo } from '../../support/cliIo';
 
 // The student's tokenizer from a folder, as a Hugging Face model folder holds it. The folders are built here from
 // the shipped Qwen2.5 tokenizer's own files, so a folder copy must label exactly what the shipped one labels, and
@@ -153,10 +153,8 @@ test('the command arguments take the shipped id or an absolute folder; anything 
 });
 
 async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env: {}, cwd, signal: new AbortController().signal };
-  return { code: await runCli(argv, io), out, err };
+  const io = captureCliIo({ cwd });
+  return { code: await runCli(argv, io), out: io.out, err: io.err };
 }
 
 test('trajectory-studio export --tokenizer FOLDER counts with the folder and records it and its hash in the manifest', async () => {

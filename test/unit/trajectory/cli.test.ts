@@ -4,22 +4,20 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { type CliIo } from '../../../src/cli/command';
 import { openTrajectoryFile } from '../../../src/trajectory/trajectoryFile';
 import { saveTrajectoryEdits, serializeTrajectory } from '../../../src/trajectory/jsonlWriters';
 import { loadPromptProfile, renderSystemPrompt } from '../../../src/agent/promptProfiles';
 import { defaultAgentTools } from '../../../src/agent/tools';
 import { taskTurn } from '../../../src/agent/agentMessages';
 import { DEFAULT_ALLOWED_IMPORTS } from '../../../src/sandbox/prepare';
+import { captureCliIo } from '../../support/cliIo';
 
 const fixtures = join(__dirname, '..', '..', 'fixtures', 'trajectory');
 
 async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env: {}, cwd, signal: new AbortController().signal };
+  const io = captureCliIo({ cwd });
   const code = await runCli(argv, io);
-  return { code, out, err };
+  return { code, out: io.out, err: io.err };
 }
 
 void test('import → validate → stats → export from the command line', async () => {

@@ -3,18 +3,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CliIo } from '../../../src/cli/command';
 import { runCli } from '../../../src/cli/main';
 import { type Trajectory } from '../../../src/trajectory/schema';
 import { computedMath, groundedFactual, trajectory } from '../../support/triageTrajectories';
 import { startFakeModelServer } from '../../support/fakeModelServer';
+import { captureCliIo } from '../../support/cliIo';
 
 async function cli(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: false, env, cwd, signal: new AbortController().signal };
+  const io = captureCliIo({ env, cwd });
   const code = await runCli(argv, io);
-  return { code, out, err };
+  return { code, out: io.out, err: io.err };
 }
 
 function accepted(t: Trajectory): Trajectory {
