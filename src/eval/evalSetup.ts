@@ -1,31 +1,23 @@
-import { runJudgePrompt } from '../scoring/scoringSettings';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { openRunSetup, promptEnvironment, type RunSetupServices, startedIsolation } from '../runs/runSetup';
 import { type AgentMode } from '../agent/agentLoop';
 import { loadPromptProfile, promptProfileHash } from '../agent/promptProfiles';
-import { describeRuntime, studioVersion } from '../environment/runtime';
-import { ModelEndpoint, type RetryInfo } from '../llm/modelEndpoint';
-import { type ApiKeyProvider, type EndpointProfile } from '../llm/profiles';
-import { openRetrieval } from '../retrieval/retrievalSetting';
+import { studioVersion } from '../environment/runtime';
+import { type ModelEndpoint } from '../llm/modelEndpoint';
+import { type EndpointProfile } from '../llm/profiles';
 import { type EpisodeOptions } from '../sandbox';
-import { SympyChecker } from '../scoring/sympyChecker';
 import { effectiveMode, effectiveSampling, type EvalRunConfig } from './evalConfig';
 import { type EvalRunDependencies } from './evalRun';
 import { type SandboxTiming, studentEpisodeRunner } from './studentAgent';
 
 /** Where an evaluation gets its servers and Python from: the VS Code settings, or the CLI's flags and environment. */
-export interface EvalRunServices {
+export interface EvalRunServices extends RunSetupServices {
   /** The student endpoint profile; the config's model, base URLs and flavor override it. */
   studentProfile: EndpointProfile;
-  /** The judge profile, needed when factual answers are judged by a model. */
-  judgeProfile?: EndpointProfile;
-  apiKeys?: ApiKeyProvider;
   /** Sandbox options (interpreter, limits); the config's isolation setting overrides `isolation`. */
   sandbox?: EpisodeOptions;
   promptFolders?: string[];
-  /** The key of the embeddings server a vector or hybrid index search needs. */
-  embeddingsApiKey?: () => Promise<string | undefined>;
-  onRetry?: (info: RetryInfo) => void;
   /** Stream model text into agent events (live views). */
   streamText?: boolean;
 }
@@ -86,23 +78,15 @@ export function agentModeOf(config: Pick<EvalRunConfig, 'mode'> & Partial<Pick<E
  */
 export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunServices): Promise<PreparedEvalRun> {
   const sampling = effectiveSampling(config);
-  const profile: EndpointProfile = {
-    ...services.studentProfile,
-    model: config.student.model,
-    ...(config.student.baseUrls.length ? { baseUrls: config.student.baseUrls } : {}),
-    flavor: config.student.flavor,
-    // Each question holds at most one request at a time; the run's concurrency is the request limit.
-    concurrency: Math.max(services.studentProfile.concurrency, config.concurrency),
-  };
-  if (config.scoring.factual === 'judge' && (!services.judgeProfile || services.judgeProfile.baseUrls.length === 0)) {
-    throw new EvalConfigError('factual answers are to be judged by the judge model, but no judge endpoint is configured (set its base URL, or score with exact match)');
-  }
-  const student = new ModelEndpoint(profile, { apiKeys: services.apiKeys, onRetry: services.onRetry });
-  const judge = config.scoring.factual === 'judge' && services.judgeProfile ? new ModelEndpoint(services.judgeProfile, { apiKeys: services.apiKeys, onRetry: services.onRetry }) : undefined;
-  const judgePrompt = await runJudgePrompt(config.scoring, config.compatibility);
+  const setup = await openRunSetup({
+    config: { ...config, model: config.student },
+    roleProfile: services.studentProfile,
+    services,
+    refuse: (message) => new EvalConfigError(message),
+    python: services.sandbox?.interpreter || undefined,
+  });
+  const { endpoint: student, retrieval, symbolic } = setup;
   const prompt = await loadPromptProfile(config.promptProfile, services.promptFolders ?? []);
-  const retrieval = await openRetrieval(config.retrieval, services);
-  const symbolic = new SympyChecker({ python: services.sandbox?.interpreter || undefined });
   const agent = studentEpisodeRunner({
     endpoint: student,
     prompt,
@@ -117,32 +101,21 @@ export async function prepareEvalRun(config: EvalRunConfig, services: EvalRunSer
     ...(services.streamText ? { streamText: true } : {}),
     symbolic,
   });
-  let isolation: string;
-  try {
-    isolation = await agent.isolation();
-    await agent.warm();
-  } catch (err) {
-    await agent.close();
-    await symbolic.close();
-    throw err;
-  }
+  const isolation = await startedIsolation(agent, symbolic, true);
   const adapterManifest = config.student.adapter ? await readAdapterManifest(config.student.adapter) : undefined;
   const environment: Record<string, string> = {
     studio: studioVersion,
-    runtime: describeRuntime(),
+    ...setup.environment,
     sandbox: isolation,
-    retrieval: retrieval?.description ?? 'none',
-    studentBaseUrls: profile.baseUrls.join(', '),
-    promptProfile: `${prompt.name} (${path.basename(prompt.source)})`,
-    ...(prompt.format === 'reference-yaml' && prompt.sourceNote ? { promptNote: prompt.sourceNote } : {}),
-    ...(judgePrompt.description ? { judgePrompt: judgePrompt.description } : {}),
+    studentBaseUrls: student.profile.baseUrls.join(', '),
+    ...promptEnvironment(prompt),
   };
   return {
     student,
     sandboxTiming: agent.timing,
     deps: {
       runEpisode: agent.runEpisode,
-      scorer: { symbolic, judge, f1Threshold: config.scoring.f1Threshold, ...(judgePrompt.judgePrompts ? { judgePrompts: judgePrompt.judgePrompts } : {}) },
+      scorer: setup.scorer,
       promptProfile: { name: prompt.name, hash: promptProfileHash(prompt) },
       environment,
       ...(adapterManifest ? { adapterManifest: adapterManifest as EvalRunDependencies['adapterManifest'] } : {}),
