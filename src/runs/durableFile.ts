@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -81,4 +82,15 @@ export async function writeFileDurably(path: string, content: DurableContent): P
 export function writeJsonDurably(path: string, value: unknown, options: { indent?: number } = {}): Promise<void> {
   const indent = options.indent ?? 2;
   return writeFileDurably(path, `${indent > 0 ? JSON.stringify(value, null, indent) : JSON.stringify(value)}\n`);
+}
+
+/** Hex SHA-256 of a file's bytes, streamed. */
+export function sha256OfFile(file: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => hash.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { sha256OfFile } from '../runs/durableFile';
 import { readExportManifest } from '../trainingExport/exportManifest';
 import { readTrajectoryFiles, selectionOfRule, trainingPromptsOfProfile } from '../trainingExport/trainingExport';
 import { type Compatibility } from '../trajectory/compatibility';
@@ -13,17 +12,6 @@ import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest
  * chosen compatibility; the shared steps in src/trainingExport/trainingExport.ts), plus the source file's hash in the manifest, so a run can be traced back to the
  * exact trajectory file it was trained from.
  */
-
-/** Hex SHA-256 of a file's bytes, streamed. */
-export function sha256OfFile(file: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => hash.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
 
 /** A source trajectory file as an export recorded it: absolute path and `sha256:` of its bytes when exported. */
 export type SourceFile = ExportSourceFile;

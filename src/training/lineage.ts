@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { readEvalManifest, type EvalManifest } from '../eval/evalConfig';
 import { readExportManifestIfOurs } from '../trainingExport/exportManifest';
 import { manifestPathFor } from '../trajectory/sftExport';
-import { sha256OfFile, type SourceFile } from './curatedExport';
+import { sha256OfFile } from '../runs/durableFile';
+import { type SourceFile } from './curatedExport';
 import { type RunRecord } from './runRecord';
 
 /**

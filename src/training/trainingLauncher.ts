@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, dirname } from 'node:path';
 import { type HostProfile } from './hostProfile';
@@ -19,7 +17,7 @@ import { expandRemoteHome, quoteShellArg, remoteJoin, shellCommand } from './she
 import { type SshSession } from './sshSession';
 import { manifestPathFor, type ExportManifest } from '../trajectory/sftExport';
 import { readExportManifest } from '../trainingExport/exportManifest';
-import { writeJsonDurably } from '../runs/durableFile';
+import { sha256OfFile, writeJsonDurably } from '../runs/durableFile';
 import { provenanceOf } from './curatedExport';
 
 /** What to train, where. */
@@ -78,16 +76,6 @@ export interface TrainingLauncherOptions {
 
 /** The check must finish before the launch; a hung environment should not hang the studio. */
 const CHECK_TIMEOUT_MS = 15 * 60_000;
-
-function sha256OfFile(path: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => hash.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
 
 /** `--key value` arguments from overrides; keys are checked so an override cannot smuggle in options. */
 export function overridesToArgs(overrides: Record<string, string | number | boolean>): string[] {
