@@ -107,7 +107,7 @@ function render(data: PreviewData): void {
   );
 
   const body: HTMLElement[] = [];
-  if (data.exclusion) body.push(el('p', { class: 'notice', role: 'status' }, el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), ` An export leaves this trajectory out: ${data.exclusion}`));
+  if (data.exclusion) body.push(el('p', { class: 'banner', role: 'status' }, el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), ` An export leaves this trajectory out: ${data.exclusion}`));
   for (const example of data.examples) {
     const title = example.kind === 'fallback' ? 'Fallback example' : 'Training example';
     const over = example.totalTokens > s.maxLength ? ` · over max length ${s.maxLength}: the trainer truncates it` : '';
