@@ -124,16 +124,8 @@ class Channel:
         return self.take_line()
 
 
-class CappedText(io.TextIOBase):
-    """Stands in for sys.stdout and sys.stderr: keeps head and tail, counts everything."""
-
-    def __init__(self):
-        super().__init__()
-        self.head_parts = []
-        self.head_len = 0
-        self.tail_parts = []
-        self.tail_len = 0
-        self.total = 0
+class TextSink(io.TextIOBase):
+    """What code under test may ask of sys.stdout or sys.stderr: UTF-8, writable, not a terminal."""
 
     @property
     def encoding(self):
@@ -144,6 +136,18 @@ class CappedText(io.TextIOBase):
 
     def isatty(self):
         return False
+
+
+class CappedText(TextSink):
+    """Stands in for sys.stdout and sys.stderr: keeps head and tail, counts everything."""
+
+    def __init__(self):
+        super().__init__()
+        self.head_parts = []
+        self.head_len = 0
+        self.tail_parts = []
+        self.tail_len = 0
+        self.total = 0
 
     def write(self, text):
         if not isinstance(text, str):
@@ -179,22 +183,12 @@ class CappedText(io.TextIOBase):
         return '%s\n[... %d characters of output omitted ...]\n%s' % (head, omitted, tail)
 
 
-class TeeText(io.TextIOBase):
+class TeeText(TextSink):
     """Writes everything to several captures (the shown logs and a per-stream copy)."""
 
     def __init__(self, *targets):
         super().__init__()
         self.targets = targets
-
-    @property
-    def encoding(self):
-        return 'utf-8'
-
-    def writable(self):
-        return True
-
-    def isatty(self):
-        return False
 
     def write(self, text):
         if not isinstance(text, str):
