@@ -1,4 +1,5 @@
 import { formatDuration } from '../environment/durationText';
+import { describeRetry, type RetryInfo } from '../llm/modelEndpoint';
 
 /** What a question-by-question run reports about itself (teacher generation and evaluation both do). */
 export interface RunProgressSnapshot {
@@ -9,7 +10,6 @@ export interface RunProgressSnapshot {
   etaMs?: number;
   tokensPerSecond: number;
 }
-
 
 /**
  * Prints a run's progress: redrawn in place on a terminal, one line per question (with its message) otherwise,
@@ -24,4 +24,9 @@ export function printRunProgress(io: { isTty: boolean; stdout(text: string): voi
 export function runProgressLine(s: RunProgressSnapshot, width = 24): string {
   const filled = s.total === 0 ? width : Math.round((s.done / s.total) * width);
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${s.done}/${s.total}  correct ${s.correct}  failed ${s.failures}  ETA ${formatDuration(s.etaMs)}  ${s.tokensPerSecond.toFixed(0)} tok/s`;
+}
+
+/** Prints a retried request on stderr, clearing a progress line drawn in place first. */
+export function printRetry(io: { isTty: boolean; stderr(text: string): void }, info: RetryInfo): void {
+  io.stderr(`${io.isTty ? '\r\x1b[K' : ''}${describeRetry(info)}\n`);
 }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { type AgentEvent } from '../agent/agentLoop';
 import { loadPromptProfile } from '../agent/promptProfiles';
 import { readEndpointProfile } from '../llm/endpoints.vscode';
-import { ModelEndpoint } from '../llm/modelEndpoint';
+import { describeRetry, ModelEndpoint } from '../llm/modelEndpoint';
 import { type EndpointRole } from '../llm/profiles';
 import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
@@ -179,7 +179,7 @@ export function registerEvaluation(services: StudioServices): void {
       const prepared = await prepareEvalRun(config, {
         studentProfile: environment.endpoint(role),
         ...sharedRunServices(environment, (m) => log.warn(`sandbox: ${m}`)),
-        onRetry: (info) => log.warn(`evaluation: retrying a request to ${info.baseUrl} (attempt ${info.attempt}): ${info.error instanceof Error ? info.error.message : String(info.error)}`),
+        onRetry: (info) => log.warn(`evaluation: ${describeRetry(info)}`),
       });
       const onAgentEvent = prepared.deps.onAgentEvent;
       const deps = {

@@ -36,6 +36,11 @@ export interface RetryInfo {
   error: unknown;
 }
 
+/** A retry as logs and terminals show it: "attempt 1 at http://…/v1 failed (503 …); retrying in 500 ms". */
+export function describeRetry(info: RetryInfo): string {
+  return `attempt ${info.attempt} at ${info.baseUrl} failed (${info.error instanceof Error ? info.error.message : String(info.error)}); retrying in ${Math.round(info.delayMs)} ms`;
+}
+
 /** Running totals of one endpoint, for progress lines and run manifests. */
 export interface EndpointUsage {
   /** Calls that produced a result (cache hits included). */

@@ -1,6 +1,7 @@
 import { scoringFromSettings } from '../scoring/judgePrompt.vscode';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { describeRetry } from '../llm/modelEndpoint';
 import { registerStudioCommand } from '../platform/commands';
 import { CommandIds, CustomEditorIds } from '../platform/ids';
 import { runWithProgress } from '../platform/progress';
@@ -183,7 +184,7 @@ export function registerTeacherGeneration(services: StudioServices): void {
       prepared = await prepareTeacherRun(config, {
         teacherProfile: environment.endpoint('teacher'),
         ...sharedRunServices(environment, (warning) => log.warn(`sandbox: ${warning}`)),
-        onRetry: (info) => log.warn(`teacher request to ${info.baseUrl} failed (attempt ${info.attempt}), retrying in ${Math.round(info.delayMs)} ms: ${info.error instanceof Error ? info.error.message : String(info.error)}`),
+        onRetry: (info) => log.warn(`teacher: ${describeRetry(info)}`),
       });
       const episodes = prepared.deps.runEpisode;
       const deps = {

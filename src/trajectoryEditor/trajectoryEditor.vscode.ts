@@ -10,7 +10,7 @@ import { type TrajectoryEditorProtocol } from '../protocol/trajectoryEditor';
 import { type EpisodeStarter, reexecuteStep } from './reexecution';
 import { continueWithTeacher } from './teacherContinuation';
 import { loadPromptProfile } from '../agent/promptProfiles';
-import { ModelEndpoint } from '../llm/modelEndpoint';
+import { describeRetry, ModelEndpoint } from '../llm/modelEndpoint';
 import { studioRunEnvironment } from '../runs/runEnvironment.vscode';
 import { type TrajectoryEdit } from './trajectoryEdits';
 import { type TrajectoryCustomDocument } from './trajectoryDocument.vscode';
@@ -161,7 +161,7 @@ export function registerTrajectoryEditor(services: StudioServices): TrajectoryEd
     const profile = environment.endpoint('teacher');
     channel.notify('run', { slot, kind: 'truncated', stepIndex, message: `The teacher (${profile.model}) continues after step ${stepIndex + 1}…` });
     inBackground(panel, slot, abort.signal, { cancelled: 'Continuation cancelled; the trajectory is unchanged.', failed: 'Continuation failed' }, async () => {
-        const endpoint = new ModelEndpoint(profile, { apiKeys: environment.apiKeys, onRetry: (r) => log.warn(`teacher: attempt ${r.attempt} at ${r.baseUrl} failed (${describeError(r.error)}); retrying in ${r.delayMs} ms`) });
+        const endpoint = new ModelEndpoint(profile, { apiKeys: environment.apiKeys, onRetry: (r) => log.warn(`teacher: ${describeRetry(r)}`) });
         const prompt = await loadPromptProfile('teacher', environment.promptFolders);
         const updated = await continueWithTeacher(t, stepIndex, { endpoint, prompt, startEpisode: episodeStarter }, abort.signal, (event) => {
           if (event.kind === 'text') channel.notify('run', { slot, kind: 'text', stepIndex: event.stepIndex, text: event.text, message: `The teacher is writing step ${event.stepIndex + 1}…` });

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { readEndpointProfile, secretApiKeys } from '../llm/endpoints.vscode';
-import { ModelEndpoint } from '../llm/modelEndpoint';
+import { describeRetry, ModelEndpoint } from '../llm/modelEndpoint';
 import { registerStudioCommand } from '../platform/commands';
 import { CommandIds } from '../platform/ids';
 import { type StudioServices } from '../platform/services';
@@ -152,7 +152,7 @@ export function registerRubricJudge(services: StudioServices, editor: Trajectory
 
     const endpoint = new ModelEndpoint(profile, {
       apiKeys: secretApiKeys(secrets),
-      onRetry: (r) => log.warn(`rubric judge: attempt ${r.attempt} at ${r.baseUrl} failed (${r.error instanceof Error ? r.error.message : String(r.error)}); retrying in ${r.delayMs} ms`),
+      onRetry: (r) => log.warn(`rubric judge: ${describeRetry(r)}`),
     });
     const abort = new AbortController();
     running = { fileName, abort };

@@ -3,7 +3,7 @@ import { cliRunEnvironment, promptsFolderCliOption, retrievalCliOptions, retriev
 import { type CliCommand, type CliIo, CliUsageError, numberOption, type ParsedCliArgs, stringOption } from '../command';
 import { type AgentEvent, type AgentMode, describeStepError, runAgentEpisode } from '../../agent/agentLoop';
 import { loadPromptProfile } from '../../agent/promptProfiles';
-import { ModelEndpoint, type RetryInfo } from '../../llm/modelEndpoint';
+import { describeRetry, ModelEndpoint, type RetryInfo } from '../../llm/modelEndpoint';
 import { type EndpointRole, endpointRoles, environmentApiKeys, profileFromEnvironment } from '../../llm/profiles';
 import { DiskResponseCache } from '../../llm/responseCache';
 import { type SamplingSettings } from '../../llm/types';
@@ -128,7 +128,7 @@ export const askCommand: CliCommand = {
   async run(args, io) {
     const role = roleOption(args);
     const endpoint = endpointFromArgs(args, io, role, (info) => {
-      io.stderr(`[${info.baseUrl}: attempt ${info.attempt} failed (${info.error instanceof Error ? info.error.message : String(info.error)}); retrying in ${Math.round(info.delayMs)} ms]\n`);
+      io.stderr(`[${describeRetry(info)}]\n`);
     });
     if (args.values.check === true) {
       const report = await testConnection(endpoint.profile, environmentApiKeys(io.env), io.signal);

@@ -10,7 +10,7 @@ import { formatMetricsTable } from '../../eval/metrics';
 import { compareRuns, formatComparison } from '../../eval/runComparison';
 import { computeRunResults } from '../../eval/runResults';
 import { formatTriageCounts } from '../../triage/flags';
-import { printRunProgress } from '../runProgressLine';
+import { printRetry, printRunProgress } from '../runProgressLine';
 import { factualScoringCliOptions, factualScoringFromFlags } from '../judgeEndpoint';
 import { sagCliOptions, sagExtrasFromArgs } from '../sagOptions';
 import { sharedRunServices } from '../../runs/runEnvironment';
@@ -149,7 +149,7 @@ export const evalCommand: CliCommand = {
       studentProfile: environment.endpoint(role),
       ...sharedRunServices(environment, (message) => io.stderr(`warning: ${message}\n`)),
       onRetry: (info) => {
-        if (!json) io.stderr(`${io.isTty ? '\r\x1b[K' : ''}retrying a request to ${info.baseUrl} in ${Math.round(info.delayMs)} ms (attempt ${info.attempt} failed: ${info.error instanceof Error ? info.error.message : String(info.error)})\n`);
+        if (!json) printRetry(io, info);
       },
     });
     let cancelled = false;

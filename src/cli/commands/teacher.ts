@@ -7,7 +7,7 @@ import { formatTeacherSummary, summarizeTeacherFiles } from '../../teacher/runSu
 import { runTeacherGeneration, type TeacherRunSnapshot } from '../../teacher/teacherRun';
 import { prepareTeacherRun } from '../../teacher/teacherRunSetup';
 import { factualScoringCliOptions, factualScoringFromFlags } from '../judgeEndpoint';
-import { printRunProgress, runProgressLine } from '../runProgressLine';
+import { printRetry, printRunProgress, runProgressLine } from '../runProgressLine';
 import { sharedRunServices } from '../../runs/runEnvironment';
 
 
@@ -115,7 +115,7 @@ export const generateCommand: CliCommand = {
       teacherProfile: environment.endpoint('teacher'),
       ...sharedRunServices(environment, (message) => io.stderr(`warning: ${message}\n`)),
       onRetry: (info) => {
-        if (!json) io.stderr(`${io.isTty ? '\r\x1b[K' : ''}retrying a request to ${info.baseUrl} in ${Math.round(info.delayMs)} ms (attempt ${info.attempt} failed: ${info.error instanceof Error ? info.error.message : String(info.error)})\n`);
+        if (!json) printRetry(io, info);
       },
     });
     let failures = 0;

@@ -21,7 +21,7 @@ void describe('trajectory-studio ask', () => {
     assert.ok(out.includes('── step 1 ──') && out.includes('── step 2 ──'));
     assert.ok(out.includes(`Observation:\n${expected}\n`));
     assert.ok(out.includes(`Final answer: ${expected}\n`));
-    assert.match(io.err, /attempt 1 failed.*retrying/, 'a retried request is reported on stderr');
+    assert.ok(io.err.includes(`attempt 1 at ${server.baseUrl} failed (`) && /; retrying in \d+ ms/.test(io.err), `a retried request is reported on stderr: ${io.err}`);
     const trajectory = trajectorySchema.parse(JSON.parse(out.trim().split('\n').at(-1) ?? ''));
     assert.equal(trajectory.finalAnswer, expected);
     assert.equal(trajectory.origin.promptProfile, 'teacher');
