@@ -44,10 +44,17 @@ export type StepMetrics = Extract<MetricsEvent, { event: 'step' }>;
 
 export interface ParsedMetricsChunk {
   events: MetricsEvent[];
+  /** The byte offset in the file of each event's line, in the order of `events`. */
+  eventOffsets: number[];
   /** Byte offset just after the last complete line consumed; the next read starts here. */
   nextOffset: number;
   /** Lines that were complete but not valid events, with their byte offsets (shown, never dropped silently). */
   problems: string[];
+  /**
+   * Set by a read that got everything the file held at that moment. Readers of a file the trainer is still
+   * writing stop there: "read until nothing is new" never ends while the trainer writes faster than they read.
+   */
+  atEnd?: boolean;
 }
 
 /**
@@ -56,6 +63,7 @@ export interface ParsedMetricsChunk {
  */
 export function parseMetricsChunk(chunk: Buffer, offset: number, fileLabel = METRICS_FILE): ParsedMetricsChunk {
   const events: MetricsEvent[] = [];
+  const eventOffsets: number[] = [];
   const problems: string[] = [];
   let start = 0;
   for (;;) {
@@ -73,13 +81,24 @@ export function parseMetricsChunk(chunk: Buffer, offset: number, fileLabel = MET
       continue;
     }
     const parsed = metricsEventSchema.safeParse(json);
-    if (parsed.success) events.push(parsed.data);
-    else {
+    if (parsed.success) {
+      events.push(parsed.data);
+      eventOffsets.push(lineOffset);
+    } else {
       // an event type from a newer trainer is not an error, just not shown
       const kind = typeof json === 'object' && json !== null && 'event' in json ? String((json).event) : '?';
       const known = ['start', 'step', 'checkpoint', 'done', 'cancelled', 'error'].includes(kind);
       if (known) problems.push(`${fileLabel} at byte ${lineOffset}: "${kind}" event is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
   }
-  return { events, nextOffset: offset + start, problems };
+  return { events, eventOffsets, nextOffset: offset + start, problems };
+}
+
+/**
+ * The events of a chunk that a view has not shown yet, when it has shown every event before `shownOffset`
+ * (a snapshot read the file up to there while the chunk was on its way): a chunk that overlaps the snapshot
+ * gives only its later events, so none is shown twice.
+ */
+export function eventsFrom(chunk: Pick<ParsedMetricsChunk, 'events' | 'eventOffsets'>, shownOffset: number): MetricsEvent[] {
+  return chunk.events.filter((_, i) => (chunk.eventOffsets[i] ?? shownOffset) >= shownOffset);
 }

@@ -6,6 +6,8 @@ import { type RunStatus, type TrainingLauncher } from './trainingLauncher';
 export interface MonitorUpdate {
   run: RunRecord;
   events: MetricsEvent[];
+  /** For new metrics: where each event's line starts in the metrics file, and where the next read starts. */
+  metrics?: { eventOffsets: number[]; nextOffset: number };
   problems: string[];
   status?: RunStatus;
   /** Set when the host could not be reached; following retries on its own. */
@@ -80,7 +82,7 @@ export class RunMonitor {
       try {
         for await (const event of this.launcher.follow(run, { signal, intervalMs: this.options.intervalMs })) {
           const latest = (await this.store.get(runId)) ?? run;
-          if (event.kind === 'metrics') this.emit({ run: latest, events: event.chunk.events, problems: event.chunk.problems });
+          if (event.kind === 'metrics') this.emit({ run: latest, events: event.chunk.events, problems: event.chunk.problems, metrics: { eventOffsets: event.chunk.eventOffsets, nextOffset: event.chunk.nextOffset } });
           else this.emit({ run: latest, events: [], problems: [], status: event.status });
         }
         return;

@@ -290,8 +290,8 @@ export class TrainingLauncher {
   async readMetrics(run: RunRecord, offset = run.metricsOffset, maxBytes = 4 * 1024 * 1024): Promise<ParsedMetricsChunk> {
     const session = await this.sessionFor(run);
     const chunk = await session.readFrom(remoteJoin(run.remoteDir, METRICS_FILE), offset, maxBytes);
-    if (!chunk) return { events: [], nextOffset: offset, problems: [] };
-    return parseMetricsChunk(chunk, offset, `${run.id}/${METRICS_FILE}`);
+    if (!chunk) return { events: [], eventOffsets: [], nextOffset: offset, problems: [], atEnd: true };
+    return { ...parseMetricsChunk(chunk, offset, `${run.id}/${METRICS_FILE}`), atEnd: chunk.length < maxBytes };
   }
 
   /** The last `bytes` of the run's console output. */
@@ -323,6 +323,8 @@ export class TrainingLauncher {
         current = { ...current, metricsOffset: chunk.nextOffset };
         await this.options.store.save(current);
         yield { kind: 'metrics', chunk };
+        // What came after this read waits for the next poll, so the run's state is checked while it writes.
+        if (chunk.atEnd) break;
       }
       if (status.state !== lastState || status.exitCode !== (current.exitCode ?? null)) {
         lastState = status.state;

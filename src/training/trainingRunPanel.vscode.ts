@@ -4,9 +4,10 @@ import { type StudioServices } from '../platform/services';
 import { WebviewChannel } from '../platform/webviewChannel';
 import { renderWebviewHtml, studioWebviewOptions } from '../platform/webviewHtml';
 import { type RunSnapshot, type TrainingRunProtocol, trainingRunProtocol } from '../protocol/trainingRun';
+import { eventsFrom } from './metricsLog';
 import { type MonitorUpdate } from './runMonitor';
 import { type RunRecord, finalRunStates } from './runRecord';
-import { foldMetrics, runSummary } from './runView';
+import { foldMetrics, type RunViewData, runSummary } from './runView';
 import { type TrainingService, cancelRun, downloadAdapter, serveRun } from './trainingService.vscode';
 
 export const trainingRunViewType = 'trajectoryStudio.trainingRun';
@@ -21,6 +22,10 @@ export class TrainingRunPanel {
   private readonly channel: WebviewChannel<TrainingRunProtocol>;
   private readonly disposables: vscode.Disposable[] = [];
   private connectionProblem: string | undefined;
+  /** The metrics file's byte offset before which the page has every event (from its last snapshot and the updates since). */
+  private shownOffset = 0;
+  /** Set while a snapshot is read: the monitor's updates wait there to be folded into it. */
+  private heldUpdates: MonitorUpdate[] | undefined;
 
   static show(services: StudioServices, service: TrainingService, run: RunRecord): void {
     const existing = TrainingRunPanel.open.get(run.id);
@@ -81,25 +86,40 @@ export class TrainingRunPanel {
     return run;
   }
 
+  /**
+   * The page's whole view of the run. The monitor's updates that arrive while it is read are held and folded
+   * in (from where the read stopped), so the page sees each event once: an update sent beside the snapshot
+   * would either repeat events the snapshot holds or be replaced by it.
+   */
   private async snapshot(): Promise<RunSnapshot> {
-    const run = await this.run();
+    const held: MonitorUpdate[] = [];
+    this.heldUpdates = held;
     const data = foldMetrics([]);
     let log = '';
+    // the whole history, in chunks, from the start of the file
+    let offset = 0;
     try {
-      // the whole history, in chunks, from the start of the file
-      let offset = 0;
+      const run = await this.run();
       for (;;) {
         const chunk = await this.service.launcher.readMetrics(run, offset);
         foldMetrics(chunk.events, data);
         for (const p of chunk.problems) data.events.push(`warning: ${p}`);
-        if (chunk.nextOffset === offset) break;
+        const moved = chunk.nextOffset !== offset;
         offset = chunk.nextOffset;
+        // Up to the end of the file as it was when read; the monitor's updates bring what the trainer writes next.
+        if (!moved || chunk.atEnd) break;
       }
       log = await this.service.launcher.logTail(run);
       this.connectionProblem = undefined;
     } catch (err) {
       this.connectionProblem = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.heldUpdates = undefined;
     }
+    this.shownOffset = offset;
+    for (const update of held) this.foldUpdate(update, data);
+    // Read again: a state change held above is in the record by now.
+    const run = await this.run();
     if (!finalRunStates.includes(run.state)) this.service.monitor.watch(run);
     return { run: runSummary(run, this.connectionProblem), points: data.points, totalSteps: data.totalSteps, worldSize: data.worldSize, gpus: data.gpus, events: data.events, log };
   }
@@ -109,11 +129,27 @@ export class TrainingRunPanel {
     this.channel.notify('update', { run: runSummary(run, this.connectionProblem), points: [], events: [], totalSteps: null, worldSize: null });
   }
 
+  /** Adds what an update brings that the page has not seen (events after {@link shownOffset}) to `data`. */
+  private foldUpdate(update: MonitorUpdate, data: RunViewData): void {
+    this.connectionProblem = update.connectionProblem;
+    if (!update.metrics) {
+      foldMetrics(update.events, data);
+      return;
+    }
+    foldMetrics(eventsFrom({ events: update.events, eventOffsets: update.metrics.eventOffsets }, this.shownOffset), data);
+    // A chunk the page already holds in full brings no new warnings either.
+    if (update.metrics.nextOffset > this.shownOffset) for (const p of update.problems) data.events.push(`warning: ${p}`);
+    this.shownOffset = Math.max(this.shownOffset, update.metrics.nextOffset);
+  }
+
   private onUpdate(update: MonitorUpdate): void {
     if (update.run.id !== this.runId) return;
-    this.connectionProblem = update.connectionProblem;
-    const data = foldMetrics(update.events);
-    for (const p of update.problems) data.events.push(`warning: ${p}`);
+    if (this.heldUpdates) {
+      this.heldUpdates.push(update);
+      return;
+    }
+    const data = foldMetrics([]);
+    this.foldUpdate(update, data);
     const run = update.status ? { ...update.run, state: update.status.state, exitCode: update.status.exitCode } : update.run;
     this.channel.notify('update', {
       run: runSummary(run, this.connectionProblem),

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { repoRoot } from '../../e2e/lib.mjs';
 import { parseRunRecord, type RunRecord } from '../../src/training/runRecord';
 import { RunFiles } from '../../src/training/remoteScripts';
+import { METRICS_FILE, parseMetricsChunk } from '../../src/training/metricsLog';
 import { type SshdFixture, sshdUnavailableReason, startSshd } from '../unit/training/sshdFixture';
 import { killTrainingRun } from './support/liveTrainingRun';
 import { openStudio, screenshotDir, type StudioSession, type Theme } from './support/studioSession';
@@ -168,6 +169,11 @@ async function launchAndTrace(theme: Theme): Promise<void> {
 
   await view.locator('#download').click();
   await view.locator('.notice', { hasText: 'Adapter downloaded to' }).waitFor({ timeout: 60000 });
+  // Each event the trainer wrote is listed once, although the view's snapshot and the monitor both read them.
+  const written = parseMetricsChunk(fs.readFileSync(path.join(run.remoteDir, METRICS_FILE)), 0).events.filter((e) => e.event !== 'step');
+  const listed = await view.locator('ul.events li').allInnerTexts();
+  assert.equal(listed.length, written.length, `the events list: ${listed.join(' | ')}`);
+  assert.equal(new Set(listed).size, listed.length, `no event is listed twice: ${listed.join(' | ')}`);
 
   await makeRoomForLineage();
   const adapterRow = studio.page.locator('.monaco-list-row', { hasText: `adapter of ${run.id}` });

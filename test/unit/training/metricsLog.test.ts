@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMetricsChunk } from '../../../src/training/metricsLog';
+import { eventsFrom, parseMetricsChunk } from '../../../src/training/metricsLog';
 
 const step = (n: number) => JSON.stringify({ event: 'step', time: 1, step: n, epoch: n / 10, loss: 1 / n, lr: 1e-4 });
 
@@ -29,4 +29,15 @@ void test('bad lines are reported with their byte offset; unknown event types fr
   assert.equal(chunk.problems.length, 2);
   assert.match(chunk.problems[0] ?? '', new RegExp(`run/metrics.jsonl at byte ${step(1).length + 1}: not JSON`));
   assert.match(chunk.problems[1] ?? '', /"step" event is invalid: epoch/);
+});
+
+void test('a chunk that overlaps what a view already shows gives only its later events', () => {
+  // A snapshot read the file up to the end of step 2 while the monitor's chunk (steps 1 to 4) was on its way.
+  const lines = [1, 2, 3, 4].map((n) => `${step(n)}\n`);
+  const chunk = parseMetricsChunk(Buffer.from(lines.join('')), 0);
+  assert.deepEqual(chunk.eventOffsets, [0, 1, 2, 3].map((i) => Buffer.byteLength(lines.slice(0, i).join(''))));
+  const shown = Buffer.byteLength(lines.slice(0, 2).join(''));
+  assert.deepEqual(eventsFrom(chunk, shown).map((e) => e.event === 'step' && e.step), [3, 4]);
+  assert.deepEqual(eventsFrom(chunk, 0).map((e) => e.event === 'step' && e.step), [1, 2, 3, 4], 'nothing shown yet: every event');
+  assert.deepEqual(eventsFrom(chunk, chunk.nextOffset), [], 'everything shown: nothing again');
 });
