@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sha256OfFile } from '../runs/durableFile';
-import { readExportManifest } from '../trainingExport/exportManifest';
 import { readTrajectoryFiles, selectionOfRule, trainingPromptsOfProfile } from '../trainingExport/trainingExport';
 import { type Compatibility } from '../trajectory/compatibility';
-import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest, type ExportSourceFile } from '../trajectory/sftExport';
+import { exportTrainingData, writeManifest, type ExportManifest, type ExportSourceFile } from '../trajectory/sftExport';
 
 /**
  * Training data made from a curated trajectory file as part of a launch: the same export `trajectory-studio
@@ -12,9 +11,6 @@ import { exportTrainingData, manifestPathFor, writeManifest, type ExportManifest
  * chosen compatibility; the shared steps in src/trainingExport/trainingExport.ts), plus the source file's hash in the manifest, so a run can be traced back to the
  * exact trajectory file it was trained from.
  */
-
-/** A source trajectory file as an export recorded it: absolute path and `sha256:` of its bytes when exported. */
-export type SourceFile = ExportSourceFile;
 
 export interface CuratedExportOptions {
   trajectoryFile: string;
@@ -36,9 +32,9 @@ export class NothingToTrainError extends Error {
  * Exports a curated `.traj.jsonl` for training. Invalid lines stop the export (a launch never trains on a
  * silently shortened file); an export with no example stops it too, with the reasons trajectories were left out.
  */
-export async function exportCuratedFile(options: CuratedExportOptions): Promise<{ manifest: ExportManifest; source: SourceFile }> {
+export async function exportCuratedFile(options: CuratedExportOptions): Promise<{ manifest: ExportManifest; source: ExportSourceFile }> {
   const { trajectoryFile, outPath, compatibility, signal } = options;
-  const source: SourceFile = { file: path.resolve(trajectoryFile), sha256: `sha256:${await sha256OfFile(trajectoryFile)}` };
+  const source: ExportSourceFile = { file: path.resolve(trajectoryFile), sha256: `sha256:${await sha256OfFile(trajectoryFile)}` };
   const { trajectories, problems } = await readTrajectoryFiles([trajectoryFile], signal);
   if (problems.length) {
     throw new Error(`${path.basename(trajectoryFile)} has ${problems.length} invalid line(s) (${problems.slice(0, 3).map((p) => path.basename(p)).join('; ')}); fix them in the editor before training on it`);
@@ -71,16 +67,7 @@ export interface ExportProvenance {
   snapshot: string;
   manifestFile: string;
   /** The trajectory files it was made from, with their hashes (exports made by a launch or that recorded them). */
-  sourceFiles: SourceFile[];
-}
-
-/**
- * What the export manifest beside a training file (`<file>.manifest.json`) links it to; undefined when there is
- * none. Throws `JsonFileError` (file and field named) for a manifest that cannot be read.
- */
-export async function exportProvenanceOf(dataFile: string): Promise<ExportProvenance | undefined> {
-  const manifest = await readExportManifest(dataFile);
-  return manifest && provenanceOf(manifest, manifestPathFor(dataFile));
+  sourceFiles: ExportSourceFile[];
 }
 
 /** What a run records of `manifest`, read from `manifestFile`. */

@@ -2,9 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { readEvalManifest, type EvalManifest } from '../eval/evalConfig';
 import { readExportManifestIfOurs } from '../trainingExport/exportManifest';
-import { manifestPathFor } from '../trajectory/sftExport';
+import { type ExportSourceFile, manifestPathFor } from '../trajectory/sftExport';
 import { sha256OfFile } from '../runs/durableFile';
-import { type SourceFile } from './curatedExport';
 import { type RunRecord } from './runRecord';
 
 /**
@@ -60,7 +59,7 @@ interface ExportInfo {
   examples: number;
   compatibility: string;
   createdAt: string;
-  sourceFiles: SourceFile[];
+  sourceFiles: ExportSourceFile[];
   /** Source names without a hash (exports made by the CLI). */
   sourceNames: string[];
 }

@@ -4,7 +4,8 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { exportCuratedFile, exportProvenanceOf, NothingToTrainError } from '../../../src/training/curatedExport';
+import { exportCuratedFile, NothingToTrainError } from '../../../src/training/curatedExport';
+import { readExportManifest } from '../../../src/trainingExport/exportManifest';
 import { buildLineage, type LineageNode } from '../../../src/training/lineage';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord } from '../../../src/training/runRecord';
 
@@ -66,9 +67,9 @@ void describe('exporting a curated trajectory file for a launch', () => {
     assert.equal(manifest.examples, 3);
     assert.equal(manifest.skipped.length, 21, 'the unreviewed ones are listed as left out');
     assert.equal(manifest.snapshot, `sha256:${sha256(await readFile(out))}`);
-    const provenance = await exportProvenanceOf(out);
-    assert.equal(provenance?.snapshot, manifest.snapshot);
-    assert.deepEqual(provenance?.sourceFiles, [{ file: source, sha256: `sha256:${sha256(await readFile(source))}` }]);
+    const read = await readExportManifest(out);
+    assert.equal(read?.snapshot, manifest.snapshot);
+    assert.deepEqual(read?.extra?.sourceFiles, [{ file: source, sha256: `sha256:${sha256(await readFile(source))}` }]);
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
     const first = JSON.parse(lines[0] ?? '{}') as { messages: { role: string; weight?: number }[] };
     assert.equal(first.messages[0]?.role, 'system');
