@@ -90,12 +90,10 @@ before(async () => {
       'trajectoryStudio.endpoints.student.model': 'student',
       'files.autoSave': 'off',
     },
+    // Endpoint settings are machine-scoped: code-server reads them from the server's Machine settings, not the
+    // browser's User settings.
+    machineSettings: { 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] },
   });
-  // Endpoint settings are machine-scoped: code-server reads them from the server's Machine settings, not the
-  // browser's User settings. The file is watched, so writing it now takes effect in the running window.
-  const machineSettings = path.join(path.dirname(studio.workspace), 'cs-user-data', 'Machine', 'settings.json');
-  fs.mkdirSync(path.dirname(machineSettings), { recursive: true });
-  fs.writeFileSync(machineSettings, JSON.stringify({ 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] }, null, 2));
 });
 
 after(async () => {

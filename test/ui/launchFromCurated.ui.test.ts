@@ -56,9 +56,14 @@ before(async () => {
 
 /** A fresh studio in one theme (switching themes inside a session proved unreliable in code-server), with the host configured. */
 async function openCuratedStudio(theme: Theme): Promise<void> {
-  studio = await openStudio({ name: 'launch-from-curated', theme, workspace: workspaceSource, settings: { 'files.autoSave': 'off' } });
-  // host profiles are machine-scoped (read from the remote machine's settings), with the extension's own known_hosts
-  studio.writeMachineSettings({ 'trajectoryStudio.training.hosts': [host], 'trajectoryStudio.training.pollSeconds': 0.5 });
+  studio = await openStudio({
+    name: 'launch-from-curated',
+    theme,
+    workspace: workspaceSource,
+    settings: { 'files.autoSave': 'off' },
+    // host profiles are machine-scoped (read from the remote machine's settings), with the extension's own known_hosts
+    machineSettings: { 'trajectoryStudio.training.hosts': [host], 'trajectoryStudio.training.pollSeconds': 0.5 },
+  });
   fs.mkdirSync(storageFolder(), { recursive: true });
   fs.copyFileSync(sshd.knownHosts, path.join(storageFolder(), 'known_hosts'));
 }

@@ -55,9 +55,9 @@ before(async () => {
     name: 'live-run',
     theme: 'dark',
     settings: { 'trajectoryStudio.endpoints.teacher.model': 'teacher', 'trajectoryStudio.endpoints.student.model': 'student', 'files.autoSave': 'off' },
+    // Endpoint base URLs are machine-scoped: code-server reads them from the server's Machine settings.
+    machineSettings: { 'trajectoryStudio.endpoints.teacher.baseUrls': [server.baseUrl], 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] },
   });
-  // Endpoint base URLs are machine-scoped: code-server reads them from the server's Machine settings.
-  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.teacher.baseUrls': [server.baseUrl], 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] });
 });
 
 after(async () => {
@@ -202,9 +202,10 @@ test('the live view in the light and high-contrast themes', { timeout: 300_000 }
       name: `live-run-${theme}`,
       theme,
       settings: { 'trajectoryStudio.endpoints.student.model': 'student', 'files.autoSave': 'off' },
+      // In place before the first command: written afterwards, a run could start before VS Code read them.
+      machineSettings: { 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] },
     });
     try {
-      session.writeMachineSettings({ 'trajectoryStudio.endpoints.student.baseUrls': [server.baseUrl] });
       await startEvaluation(session, `live-eval-${theme}`);
       const view = await session.findWebview('#phase', { hasText: 'finished', timeout: 120000 });
       await view.locator('tr.question[data-status="correct"]').first().waitFor();

@@ -43,8 +43,8 @@ before(async () => {
     workspace: workspaceSource,
     // Verdicts stay on the trajectory here, so the test can read the result (trajectoryKeyboard covers moving on).
     settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model', 'trajectoryStudio.review.advanceAfterVerdict': false },
+    machineSettings: { 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] },
   });
-  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] });
 });
 after(async () => {
   await studio?.close();

@@ -97,8 +97,8 @@ before(async () => {
     theme: 'dark',
     workspace: workspaceSource,
     settings: { 'files.autoSave': 'off', 'trajectoryStudio.endpoints.teacher.model': 'teacher-model' },
+    machineSettings: { 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] },
   });
-  studio.writeMachineSettings({ 'trajectoryStudio.endpoints.teacher.baseUrls': [teacher.baseUrl] });
 });
 after(async () => {
   await studio?.close();

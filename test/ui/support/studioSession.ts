@@ -42,6 +42,11 @@ export interface StudioSessionOptions {
   workspace?: string;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
+  /**
+   * Machine settings in place before code-server starts (endpoint base URLs, hosts), so the first command
+   * already sees them; `writeMachineSettings` changes them later, when VS Code notices the file.
+   */
+  machineSettings?: Record<string, unknown>;
   /** Extra environment for code-server and so the extension host (e.g. a fake model server URL). */
   env?: Record<string, string>;
 }
@@ -85,6 +90,12 @@ export async function openStudio(options: StudioSessionOptions): Promise<StudioS
   const source = options.workspace ?? path.join(repoRoot, 'examples');
   const workspace = path.join(root, path.basename(source));
   fs.cpSync(source, workspace, { recursive: true });
+  const writeMachineSettings = (settings: Record<string, unknown>): void => {
+    const folder = path.join(dirs.userDataDir, 'Machine');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'settings.json'), JSON.stringify(settings, null, 2));
+  };
+  if (options.machineSettings) writeMachineSettings(options.machineSettings);
   await installExtension(dirs, packagedVsix());
   const server = await startCodeServer(dirs, { env: options.env });
   const { context, page } = await launchBrowser(dirs);
@@ -153,11 +164,7 @@ export async function openStudio(options: StudioSessionOptions): Promise<StudioS
         }
       }
     },
-    writeMachineSettings(settings) {
-      const folder = path.join(path.dirname(workspace), 'cs-user-data', 'Machine');
-      fs.mkdirSync(folder, { recursive: true });
-      fs.writeFileSync(path.join(folder, 'settings.json'), JSON.stringify(settings, null, 2));
-    },
+    writeMachineSettings,
     async painted(view) {
       // a string: the test files have no DOM types
       await view.locator('body').evaluate('() => document.fonts.ready.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))');
